@@ -1,0 +1,3 @@
+from firstring.cli import main
+
+raise SystemExit(main())

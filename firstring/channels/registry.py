@@ -1,0 +1,68 @@
+"""Channel kinds known to this installation. Conversations talk to channels only through here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from firstring.channels.models import Channel
+    from firstring.conversations.models import Message
+
+
+class DeliveryError(Exception):
+    """A send failed. `permanent` means retrying cannot help (bad address, opted out …)."""
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+@dataclass(frozen=True)
+class SendResult:
+    external_id: str = ""
+    # True when the peer confirmed delivery synchronously; otherwise "sent" until a callback says more.
+    delivered: bool = False
+
+
+class Sender(Protocol):
+    def __call__(self, *, channel: Channel, message: Message) -> SendResult: ...
+
+
+@dataclass(frozen=True)
+class ChannelKind:
+    kind: str
+    label: str
+    icon: str
+    sender: Sender | None = None
+
+
+_KINDS: dict[str, ChannelKind] = {}
+
+# Kinds whose plug-in may not be installed yet still get a label and icon in the inbox.
+_FALLBACK_ICONS = {
+    "email": "✉",
+    "chat": "💬",
+    "phone": "☎",
+    "sms": "📱",
+    "whatsapp": "🟢",
+    "social": "#",
+    "community": "👥",
+    "api": "⚙",
+}
+
+
+def register(kind: ChannelKind) -> None:
+    _KINDS[kind.kind] = kind
+
+
+def get_kind(kind: str) -> ChannelKind:
+    """The registered kind, or a label-only description for kinds without a plug-in."""
+    found = _KINDS.get(kind)
+    if found is not None:
+        return found
+    return ChannelKind(kind=kind, label=kind.replace("_", " ").title(), icon=_FALLBACK_ICONS.get(kind, "•"))
+
+
+def all_kinds() -> list[ChannelKind]:
+    return sorted(_KINDS.values(), key=lambda k: k.label)

@@ -1,0 +1,181 @@
+"""The `firstring` command: setup, serve, worker, demo data, tokens, imports and benchmarks."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Sequence
+
+
+def _django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "firstring.settings")
+    import django
+
+    django.setup()
+
+
+def cmd_setup(args: argparse.Namespace) -> int:
+    """Migrate, collect static files and make sure the first admin exists."""
+    _django()
+    from django.core.management import call_command
+
+    from firstring.accounts.services import admin_ensure
+
+    call_command("migrate", interactive=False, verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
+    email = os.environ.get("FIRSTRING_ADMIN_EMAIL", "admin@example.com")
+    user, generated = admin_ensure(email=email, password=os.environ.get("FIRSTRING_ADMIN_PASSWORD") or None)
+    if generated:
+        print(f"Created the first admin: {user.email} with password {generated}  (shown once; keep it)")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    _django()
+    from firstring.demo.loader import demo_load
+
+    summary = demo_load(conversations=args.conversations, only_if_empty=args.if_empty, seed=args.seed)
+    print(summary)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "firstring.settings")
+    worker: subprocess.Popen[bytes] | None = None
+    if not args.no_worker:
+        worker = subprocess.Popen([sys.executable, "-m", "firstring", "worker"])
+    try:
+        uvicorn.run(
+            "firstring.asgi:application",
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_level="info",
+            proxy_headers=True,
+            ws_max_size=1 << 20,
+        )
+    finally:
+        if worker is not None and worker.poll() is None:
+            worker.send_signal(signal.SIGTERM)
+            try:
+                worker.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Everything `make run` needs: set up, load demo data into an empty database, serve with a worker."""
+    cmd_setup(args)
+    from firstring.demo.loader import demo_load
+
+    print(demo_load(conversations=300, only_if_empty=True, seed=1))
+    print(f"Firstring is serving on http://{args.host}:{args.port}")
+    return cmd_serve(args)
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    _django()
+    from django.core.management import call_command
+
+    call_command("firstring_worker", batch=args.batch)
+    return 0
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    _django()
+    from firstring.accounts.models import User
+    from firstring.accounts.services import api_token_create
+
+    user = User.objects.filter(email=args.email.strip().lower(), is_active=True).first()
+    if user is None:
+        print(f"no active user with e-mail {args.email}", file=sys.stderr)
+        return 1
+    _, raw = api_token_create(user=user, name=args.name)
+    print(raw)
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    _django()
+    from firstring.importing import import_jsonl
+
+    with open(args.file, encoding="utf-8") as handle:
+        report = import_jsonl(handle, default_channel=args.channel)
+    print(report.summary())
+    return 0 if not report.errors else 1
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    _django()
+    from firstring.bench import run_benchmark
+
+    return run_benchmark(args.name, args.rest)
+
+
+def cmd_manage(args: argparse.Namespace) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "firstring.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["firstring manage", *args.rest])
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="firstring", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def serve_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+        p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        p.add_argument("--workers", type=int, default=1, help="Web server processes.")
+        p.add_argument("--no-worker", action="store_true", help="Do not start the background worker.")
+
+    p = sub.add_parser("setup", help="Migrate, collect static files, create the first admin.")
+    p.set_defaults(func=cmd_setup)
+    p = sub.add_parser(
+        "run", help="Set up, load demo data if empty, serve with a worker (what `make run` does)."
+    )
+    serve_options(p)
+    p.set_defaults(func=cmd_run)
+    p = sub.add_parser("serve", help="Serve the web app and API (and a background worker).")
+    serve_options(p)
+    p.set_defaults(func=cmd_serve)
+    p = sub.add_parser("worker", help="Run background tasks.")
+    p.add_argument("--batch", action="store_true", help="Exit once the queue is empty.")
+    p.set_defaults(func=cmd_worker)
+    p = sub.add_parser("demo", help="Load demo data.")
+    p.add_argument("--conversations", type=int, default=300)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--if-empty", action="store_true", help="Only when there are no conversations yet.")
+    p.set_defaults(func=cmd_demo)
+    p = sub.add_parser("token", help="API tokens.")
+    token_sub = p.add_subparsers(dest="token_command", required=True)
+    p = token_sub.add_parser("create", help="Print a new API token for a user.")
+    p.add_argument("--email", required=True)
+    p.add_argument("--name", default="cli")
+    p.set_defaults(func=cmd_token)
+    p = sub.add_parser(
+        "import", help="Import messages from a JSON-lines file (one /api/v1/inbound body a line)."
+    )
+    p.add_argument("file")
+    p.add_argument("--channel", default="api", help="Channel slug for lines that name none.")
+    p.set_defaults(func=cmd_import)
+    p = sub.add_parser("bench", help="Run a benchmark; prints one JSON object as its last line.")
+    p.add_argument("name")
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_bench)
+    p = sub.add_parser("manage", help="Django's manage.py commands.")
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_manage)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))

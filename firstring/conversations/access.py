@@ -1,0 +1,46 @@
+"""The only way to load conversations on behalf of a user: what they may not see raises NotFound."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from firstring.accounts.models import Team, User
+from firstring.conversations.models import Conversation
+from firstring.lib.errors import NotFound
+
+
+def conversations_visible_to(user: User) -> QuerySet[Conversation]:
+    """Managers and admins see everything; agents see their teams', their own and team-less work."""
+    conversations = Conversation.objects.all()
+    if user.sees_everything:
+        return conversations
+    return conversations.filter(Q(team__isnull=True) | Q(team_id__in=_team_ids(user)) | Q(assignee=user))
+
+
+def _team_ids(user: User) -> list[int]:
+    cached: list[int] | None = getattr(user, "_firstring_team_ids", None)
+    if cached is None:
+        cached = list(user.teams.values_list("id", flat=True))
+        user._firstring_team_ids = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def conversation_get_for_user(user: User, conversation_id: int, *, for_update: bool = False) -> Conversation:
+    conversations = conversations_visible_to(user)
+    if for_update:
+        conversations = conversations.select_for_update()
+    conversation = conversations.filter(pk=conversation_id).first()
+    if conversation is None:
+        raise NotFound(f"conversation {conversation_id} not found")
+    return conversation
+
+
+def teams_assignable_by(user: User) -> QuerySet[Team]:
+    """Teams a user may move conversations to."""
+    if user.sees_everything:
+        return Team.objects.all()
+    return Team.objects.filter(pk__in=_team_ids(user))
+
+
+def user_team_ids(user: User) -> list[int]:
+    return _team_ids(user)

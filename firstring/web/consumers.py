@@ -1,0 +1,39 @@
+"""Websocket pushes to agents' screens. Only ids travel; pages fetch what the agent may see."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from firstring.conversations.access import conversations_visible_to
+from firstring.conversations.live import INBOX_GROUP
+
+
+class LiveConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=4401)
+            return
+        await self.channel_layer.group_add(INBOX_GROUP, self.channel_name)
+        await self.accept()
+
+    async def disconnect(self, code: int) -> None:
+        await self.channel_layer.group_discard(INBOX_GROUP, self.channel_name)
+
+    async def conversation_changed(self, event: dict[str, Any]) -> None:
+        if await self._may_see(event["conversation_id"]):
+            await self.send_json(
+                {
+                    "type": "conversation.changed",
+                    "conversation_id": event["conversation_id"],
+                    "kind": event["kind"],
+                    "message_id": event.get("message_id"),
+                }
+            )
+
+    @database_sync_to_async
+    def _may_see(self, conversation_id: int) -> bool:
+        return conversations_visible_to(self.scope["user"]).filter(pk=conversation_id).exists()
