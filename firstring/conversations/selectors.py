@@ -1,0 +1,119 @@
+"""Reads behind the inbox, in the web app and the API alike."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+
+from firstring.accounts.models import User
+from firstring.conversations.access import conversations_visible_to, user_team_ids
+from firstring.conversations.models import Conversation
+from firstring.lib.cursor import SortKey, paginate
+from firstring.lib.errors import InvalidInput
+
+VIEWS = {
+    "mine": "Mine",
+    "unassigned": "Unassigned",
+    "my_teams": "My teams",
+    "all_open": "All open",
+    "escalated": "Escalated",
+    "resolved": "Resolved",
+}
+
+SORTS: dict[str, list[SortKey]] = {
+    "recent": [SortKey("last_message_at", descending=True), SortKey("id", descending=True)],
+    "priority": [
+        SortKey("priority", descending=True),
+        SortKey("last_message_at", descending=True),
+        SortKey("id", descending=True),
+    ],
+    "waiting": [SortKey("waiting_since", nullable=True), SortKey("id")],
+    "sla": [SortKey("first_response_due_at", nullable=True), SortKey("id")],
+}
+
+
+@dataclass(frozen=True)
+class InboxFilter:
+    view: str = "all_open"
+    channel: str = ""  # a channel kind ("email") or slug ("support-email")
+    status: str = ""
+    priority: int | None = None
+    tone: str = ""
+    tag: str = ""
+    language: str = ""
+    team: int | None = None
+    customer: int | None = None
+    q: str = ""
+    sort: str = "recent"
+
+    def validate(self) -> None:
+        if self.view not in VIEWS:
+            raise InvalidInput(f"unknown view {self.view!r}; use one of {', '.join(VIEWS)}")
+        if self.sort not in SORTS:
+            raise InvalidInput(f"unknown sort {self.sort!r}; use one of {', '.join(SORTS)}")
+        if self.status and self.status not in Conversation.Status.values:
+            raise InvalidInput(f"unknown status {self.status!r}")
+        if self.priority is not None and self.priority not in Conversation.Priority.values:
+            raise InvalidInput("unknown priority")
+
+
+def _view(conversations: QuerySet[Conversation], view: str, user: User) -> QuerySet[Conversation]:
+    unresolved = ~Q(status=Conversation.Status.RESOLVED)
+    if view == "mine":
+        return conversations.filter(unresolved, assignee=user)
+    if view == "unassigned":
+        return conversations.filter(unresolved, assignee__isnull=True)
+    if view == "my_teams":
+        return conversations.filter(unresolved, team_id__in=user_team_ids(user))
+    if view == "escalated":
+        return conversations.filter(unresolved, escalated_at__isnull=False)
+    if view == "resolved":
+        return conversations.filter(status=Conversation.Status.RESOLVED)
+    return conversations.filter(unresolved)
+
+
+def inbox_queryset(*, user: User, filters: InboxFilter) -> QuerySet[Conversation]:
+    filters.validate()
+    conversations = _view(conversations_visible_to(user), filters.view, user)
+    if filters.channel:
+        conversations = conversations.filter(
+            Q(channel__kind=filters.channel) | Q(channel__slug=filters.channel)
+        )
+    if filters.status:
+        conversations = conversations.filter(status=filters.status)
+    if filters.priority is not None:
+        conversations = conversations.filter(priority=filters.priority)
+    if filters.tone:
+        conversations = conversations.filter(tone_latest=filters.tone)
+    if filters.tag:
+        conversations = conversations.filter(tags__name=filters.tag.strip().lower())
+    if filters.language:
+        conversations = conversations.filter(language=filters.language)
+    if filters.team is not None:
+        conversations = conversations.filter(team_id=filters.team)
+    if filters.customer is not None:
+        conversations = conversations.filter(customer_id=filters.customer)
+    if filters.q.strip():
+        from firstring.conversations.search import conversation_ids_matching
+
+        conversations = conversations.filter(pk__in=conversation_ids_matching(filters.q))
+    return conversations
+
+
+def inbox_page(
+    *, user: User, filters: InboxFilter, cursor: str | None = None, limit: int = 50
+) -> tuple[list[Conversation], str | None]:
+    """One page of the inbox with what the list shows, and the next page's cursor."""
+    if not 1 <= limit <= 200:
+        raise InvalidInput("limit must be between 1 and 200")
+    conversations = inbox_queryset(user=user, filters=filters).select_related(
+        "customer", "channel", "assignee", "team"
+    )
+    return paginate(conversations, SORTS[filters.sort], cursor, limit)
+
+
+def inbox_counts(*, user: User) -> dict[str, int]:
+    """How many conversations each view holds for this user."""
+    visible = conversations_visible_to(user)
+    return {view: _view(visible, view, user).count() for view in VIEWS}
