@@ -1,5 +1,6 @@
 """The one settings module. Every knob is an environment variable; bad values fail at start-up."""
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -92,7 +93,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "PRAGMA busy_timeout=20000; PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456;"
         ),
     }
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    # A file, so that threads and worker subprocesses in tests share it; one per test run, so that
+    # concurrent runs on one machine never share one.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

@@ -103,9 +103,13 @@ def _existing(channel: Channel, external_id: str) -> ReceiveResult | None:
 
 def _store(inbound: Inbound) -> ReceiveResult:
     now = inbound.received_at or timezone.now()
-    customer, identity, _ = customer_find_or_create(
+    customer, identity, created_customer = customer_find_or_create(
         claims=inbound.claims, name=inbound.name, language=inbound.language
     )
+    if not created_customer:
+        # Two messages from one customer at once must not both open a new conversation: threading
+        # decisions for a customer are taken one at a time.
+        Customer.objects.select_for_update().filter(pk=customer.pk).values_list("pk").first()
     conversation = _thread(inbound, customer, now)
     new_conversation = conversation is None
     if conversation is None:
