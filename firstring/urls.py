@@ -9,7 +9,7 @@ urlpatterns = [
     path("healthz", web_views.healthz, name="healthz"),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
-    path("accounts/", include("django.contrib.auth.urls")),
+    path("accounts/", include("firstring.web.auth_urls")),
     path("", include("firstring.web.urls")),
 ]
 

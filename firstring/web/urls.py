@@ -1,9 +1,34 @@
 from django.urls import path
 
-from firstring.web import views
+from firstring.web.views import conversation, customers, inbox
 
 app_name = "web"
 
 urlpatterns = [
-    path("", views.inbox, name="inbox"),
+    path("", inbox.inbox, name="inbox"),
+    path("conversations/<int:conversation_id>/", conversation.conversation_detail, name="conversation"),
+    path(
+        "conversations/<int:conversation_id>/timeline/",
+        conversation.conversation_timeline,
+        name="conversation-timeline",
+    ),
+    path("conversations/<int:conversation_id>/reply/", conversation.reply, name="conversation-reply"),
+    path("conversations/<int:conversation_id>/note/", conversation.note, name="conversation-note"),
+    path("conversations/<int:conversation_id>/assign/", conversation.assign, name="conversation-assign"),
+    path("conversations/<int:conversation_id>/team/", conversation.set_team, name="conversation-team"),
+    path("conversations/<int:conversation_id>/status/", conversation.set_status, name="conversation-status"),
+    path(
+        "conversations/<int:conversation_id>/priority/",
+        conversation.set_priority,
+        name="conversation-priority",
+    ),
+    path("conversations/<int:conversation_id>/tags/", conversation.set_tags, name="conversation-tags"),
+    path("customers/", customers.customer_list, name="customers"),
+    path("customers/<int:customer_id>/", customers.customer_detail, name="customer"),
+    path("customers/<int:customer_id>/merge/", customers.customer_merge_view, name="customer-merge"),
+    path(
+        "customers/<int:customer_id>/identities/<int:identity_id>/split/",
+        customers.identity_split_view,
+        name="identity-split",
+    ),
 ]

@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -14,8 +12,3 @@ from firstring.ops.services import health
 def healthz(request: HttpRequest) -> JsonResponse:
     ok, report = health()
     return JsonResponse(report, status=200 if ok else 503)
-
-
-@login_required
-def inbox(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/inbox.html", {})

@@ -1,0 +1,60 @@
+"""The one place where domain errors become web responses, for full pages and HTMX requests alike."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from firstring.lib.errors import DomainError, NotFound
+
+View = Callable[..., HttpResponse]
+
+
+def is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def error_response(request: HttpRequest, status: int, message: str) -> HttpResponse:
+    """An error the agent can read: a fragment in the page's alert area under HTMX, else a page."""
+    if is_htmx(request):
+        response = render(request, "web/error.html#alert", {"message": message}, status=status)
+        # Errors go to the page's alert area whatever the request meant to replace.
+        response["HX-Retarget"] = "#alerts"
+        response["HX-Reswap"] = "innerHTML"
+        return response
+    return render(request, "web/error.html", {"message": message, "status": status}, status=status)
+
+
+def validation_message(error: ValidationError) -> str:
+    if hasattr(error, "error_dict"):
+        return "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in error.message_dict.items())
+    return " ".join(error.messages)
+
+
+def agent_view(view: View) -> View:
+    """Every page of the app: signed-in staff only, and domain errors shown with their status code.
+
+    NotFound becomes Django's 404 so that what an agent may not see is indistinguishable from what does
+    not exist.
+    """
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except NotFound as error:
+            if is_htmx(request):
+                return error_response(request, 404, str(error))
+            raise Http404(str(error)) from None
+        except DomainError as error:
+            return error_response(request, error.status_code, str(error))
+        except ValidationError as error:
+            return error_response(request, 422, validation_message(error))
+
+    return login_required(wrapped)

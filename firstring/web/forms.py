@@ -1,0 +1,144 @@
+"""Forms that validate what agents type before a service sees it. Bad input is a 422, never a 500."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from firstring.conversations.models import Conversation, Tone
+from firstring.conversations.selectors import SORTS, VIEWS, InboxFilter
+from firstring.lib.errors import InvalidInput
+
+SORT_LABELS = {
+    "recent": "Most recent",
+    "priority": "Priority",
+    "waiting": "Waiting longest",
+    "sla": "SLA due",
+}
+
+
+def _blank(choices: Any, label: str = "Any") -> list[tuple[Any, str]]:
+    return [("", label), *choices]
+
+
+class InboxForm(forms.Form):
+    view = forms.ChoiceField(choices=list(VIEWS.items()), required=False)
+    q = forms.CharField(max_length=200, required=False, strip=True)
+    channel = forms.CharField(max_length=64, required=False)
+    status = forms.ChoiceField(choices=_blank(Conversation.Status.choices), required=False)
+    priority = forms.TypedChoiceField(
+        choices=_blank(Conversation.Priority.choices), coerce=int, empty_value=None, required=False
+    )
+    tone = forms.ChoiceField(choices=_blank(Tone.choices), required=False)
+    tag = forms.CharField(max_length=64, required=False, strip=True)
+    language = forms.CharField(max_length=16, required=False, strip=True)
+    team = forms.IntegerField(min_value=1, required=False)
+    sort = forms.ChoiceField(choices=[(key, SORT_LABELS.get(key, key)) for key in SORTS], required=False)
+    cursor = forms.CharField(max_length=1000, required=False)
+
+    def to_filter(self) -> InboxFilter:
+        if not self.is_valid():
+            raise InvalidInput(form_errors(self))
+        data = self.cleaned_data
+        return InboxFilter(
+            view=data["view"] or "all_open",
+            channel=data["channel"],
+            status=data["status"],
+            priority=data["priority"],
+            tone=data["tone"],
+            tag=data["tag"],
+            language=data["language"],
+            team=data["team"],
+            q=data["q"],
+            sort=data["sort"] or "recent",
+        )
+
+
+class ReplyForm(forms.Form):
+    text = forms.CharField(max_length=100_000, strip=False)
+    target = forms.CharField(max_length=64, required=False)
+
+    def clean_text(self) -> str:
+        text: str = self.cleaned_data["text"]
+        if not text.strip():
+            raise ValidationError("Write something first.")
+        return text
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(max_length=100_000, strip=False)
+
+    def clean_text(self) -> str:
+        text: str = self.cleaned_data["text"]
+        if not text.strip():
+            raise ValidationError("Write something first.")
+        return text
+
+
+class AssignForm(forms.Form):
+    # Blank: nobody.
+    assignee = forms.IntegerField(min_value=1, required=False)
+
+
+class TeamForm(forms.Form):
+    team = forms.IntegerField(min_value=1, required=False)
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(choices=Conversation.Status.choices)
+    snoozed_until = forms.DateTimeField(required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("status") == Conversation.Status.SNOOZED and not data.get("snoozed_until"):
+            raise ValidationError("Choose until when to snooze.")
+        return data
+
+
+class PriorityForm(forms.Form):
+    priority = forms.TypedChoiceField(choices=Conversation.Priority.choices, coerce=int)
+
+
+class TagsForm(forms.Form):
+    tags = forms.CharField(max_length=2000, required=False, help_text="Comma-separated")
+
+    def names(self) -> list[str]:
+        return [name for name in self.cleaned_data["tags"].split(",") if name.strip()]
+
+
+class CustomerForm(forms.Form):
+    name = forms.CharField(max_length=200, required=False)
+    company = forms.CharField(max_length=200, required=False)
+    language = forms.CharField(max_length=16, required=False)
+    notes = forms.CharField(max_length=20_000, required=False, widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class MergeForm(forms.Form):
+    other = forms.IntegerField(min_value=1, label="Customer number to merge into this one")
+
+
+class SplitForm(forms.Form):
+    name = forms.CharField(max_length=200, required=False, label="Name of the new customer")
+
+
+class CustomerSearchForm(forms.Form):
+    q = forms.CharField(max_length=200, required=False, strip=True)
+
+
+def form_errors(form: forms.Form) -> str:
+    """All of a form's errors as one readable sentence."""
+    parts = []
+    for field, errors in form.errors.items():
+        label = form.fields[field].label or field.replace("_", " ") if field in form.fields else ""
+        text = " ".join(str(e) for e in errors)
+        parts.append(f"{label}: {text}" if label else text)
+    return " ".join(parts) or "The form is not valid."
+
+
+def valid(form: forms.Form) -> dict[str, Any]:
+    """The cleaned data, or InvalidInput with the form's errors."""
+    if not form.is_valid():
+        raise InvalidInput(form_errors(form))
+    return form.cleaned_data

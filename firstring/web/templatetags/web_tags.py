@@ -1,0 +1,92 @@
+"""Small presentation helpers for the agents' pages. They return plain text; templates escape it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django import template
+from django.utils import timezone
+
+from firstring.channels.registry import get_kind
+from firstring.conversations.models import ConversationEvent
+
+register = template.Library()
+
+
+@register.filter
+def channel_icon(kind: str) -> str:
+    return get_kind(kind).icon
+
+
+@register.filter
+def channel_label(kind: str) -> str:
+    return get_kind(kind).label
+
+
+@register.filter
+def duration_since(moment: datetime | None) -> str:
+    """A compact age: 45s, 12m, 3h 5m, 2d 4h."""
+    if moment is None:
+        return ""
+    seconds = max(0, int((timezone.now() - moment).total_seconds()))
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, hours, days = seconds // 60, seconds // 3600, seconds // 86400
+    if hours == 0:
+        return f"{minutes}m"
+    if days == 0:
+        return f"{hours}h {minutes % 60}m"
+    return f"{days}d {hours % 24}h"
+
+
+def _who(event: ConversationEvent) -> str:
+    return event.actor.display_name if event.actor else "Firstring"
+
+
+def _value(value: Any, empty: str = "nobody") -> str:
+    return str(value) if value not in (None, "") else empty
+
+
+@register.filter
+def event_sentence(event: ConversationEvent) -> str:
+    """What happened, in words: "Ana changed the status from open to resolved"."""
+    data = event.data or {}
+    who = _who(event)
+    kind = event.kind
+    if kind == ConversationEvent.Kind.STATUS:
+        return f"{who} changed the status from {_value(data.get('from'))} to {_value(data.get('to'))}"
+    if kind == ConversationEvent.Kind.ASSIGNED:
+        if data.get("to") is None:
+            return f"{who} unassigned it (was {_value(data.get('from'))})"
+        return f"{who} assigned it to {data['to']} (was {_value(data.get('from'))})"
+    if kind == ConversationEvent.Kind.TEAM:
+        before = _value(data.get("from"), "none")
+        return f"{who} moved it to team {_value(data.get('to'), 'none')} (was {before})"
+    if kind == ConversationEvent.Kind.PRIORITY:
+        return f"{who} changed the priority from {_value(data.get('from'))} to {_value(data.get('to'))}"
+    if kind == ConversationEvent.Kind.TAGS:
+        parts = []
+        if data.get("added"):
+            parts.append("added " + ", ".join(map(str, data["added"])))
+        if data.get("removed"):
+            parts.append("removed " + ", ".join(map(str, data["removed"])))
+        return f"{who} {' and '.join(parts) or 'changed the tags'}"
+    if kind == ConversationEvent.Kind.MERGED:
+        name = data.get("from_name") or f"customer #{data.get('from_customer')}"
+        return f"{who} merged {name} into customer #{data.get('into_customer')}"
+    if kind == ConversationEvent.Kind.SPLIT:
+        return (
+            f"{who} split {data.get('identity', 'an identity')} off customer #{data.get('from_customer')} "
+            f"to customer #{data.get('to_customer')}"
+        )
+    if kind == ConversationEvent.Kind.ESCALATED:
+        reason = data.get("reason")
+        return f"{who} escalated it" + (f": {reason}" if reason else "")
+    if kind == ConversationEvent.Kind.DELIVERY_FAILED:
+        attempts = data.get("attempts")
+        after = f" after {attempts} attempts" if attempts else ""
+        return f"A reply could not be delivered{after}: {_value(data.get('error'), 'unknown error')}"
+    if kind == ConversationEvent.Kind.CREATED:
+        return "Conversation started"
+    return f"{who}: {event.get_kind_display()}"

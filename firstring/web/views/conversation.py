@@ -1,0 +1,183 @@
+"""One conversation: its timeline, the customer beside it, and the agent's actions as HTMX posts.
+
+Each action validates its form, calls one service and answers with the fragments it changed; without
+JavaScript the same forms post normally and redirect back to the page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from firstring.accounts.models import User
+from firstring.conversations.access import conversation_get_for_user
+from firstring.conversations.models import Conversation
+from firstring.conversations.services import (
+    conversation_assign,
+    conversation_set_priority,
+    conversation_set_status,
+    conversation_set_tags,
+    conversation_set_team,
+    note_add,
+    reply_send,
+)
+from firstring.conversations.services.actions import user_get_assignable
+from firstring.lib.errors import NotFound
+from firstring.web import selectors
+from firstring.web.errors import agent_view, is_htmx
+from firstring.web.forms import (
+    AssignForm,
+    NoteForm,
+    PriorityForm,
+    ReplyForm,
+    StatusForm,
+    TagsForm,
+    TeamForm,
+    valid,
+)
+
+TEMPLATE = "web/conversation.html"
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+def _load(request: HttpRequest, conversation_id: int) -> Conversation:
+    return conversation_get_for_user(_user(request), conversation_id)
+
+
+def _context(user: User, conversation: Conversation) -> dict[str, Any]:
+    conversation = (
+        Conversation.objects.select_related("customer", "channel", "assignee", "team", "identity")
+        .prefetch_related("tags")
+        .get(pk=conversation.pk)
+    )
+    customer = selectors.customer_with_identities(customer=conversation.customer)
+    return {
+        "conversation": conversation,
+        "timeline": selectors.conversation_timeline(conversation=conversation),
+        "customer": customer,
+        "customer_conversations": selectors.customer_conversations_for_user(user=user, customer=customer),
+        "reply_targets": selectors.reply_targets(user=user, conversation=conversation),
+        "assignable": selectors.assignable_users(conversation=conversation),
+        "teams": selectors.team_choices(user=user),
+        "statuses": Conversation.Status.choices,
+        "priorities": Conversation.Priority.choices,
+        "tag_names": ", ".join(tag.name for tag in conversation.tags.all()),
+    }
+
+
+@require_GET
+@agent_view
+def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    conversation = _load(request, conversation_id)
+    return render(request, TEMPLATE, _context(_user(request), conversation))
+
+
+@require_GET
+@agent_view
+def conversation_timeline(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    conversation = _load(request, conversation_id)
+    return render(request, f"{TEMPLATE}#timeline-response", _context(_user(request), conversation))
+
+
+def _after(request: HttpRequest, conversation_id: int, fragment: str) -> HttpResponse:
+    """Answer an action: the changed fragments under HTMX, else back to the page."""
+    url = reverse("web:conversation", args=[conversation_id])
+    try:
+        conversation = _load(request, conversation_id)
+    except NotFound:
+        # The action moved it out of the agent's sight (another team): back to the inbox.
+        inbox = reverse("web:inbox")
+        if is_htmx(request):
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = inbox
+            return response
+        return redirect(inbox)
+    if not is_htmx(request):
+        return redirect(url)
+    return render(request, f"{TEMPLATE}#{fragment}", _context(_user(request), conversation))
+
+
+@require_POST
+@agent_view
+def reply(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    conversation = _load(request, conversation_id)
+    data = valid(ReplyForm(request.POST))
+    target = selectors.reply_target_get(user=_user(request), conversation=conversation, value=data["target"])
+    reply_send(
+        conversation=conversation,
+        author=_user(request),
+        text=data["text"],
+        channel=target.channel if target else None,
+        recipient=target.identity if target else None,
+    )
+    return _after(request, conversation_id, "timeline-response")
+
+
+@require_POST
+@agent_view
+def note(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    conversation = _load(request, conversation_id)
+    data = valid(NoteForm(request.POST))
+    note_add(conversation=conversation, author=_user(request), text=data["text"])
+    return _after(request, conversation_id, "timeline-response")
+
+
+@require_POST
+@agent_view
+def assign(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    conversation = _load(request, conversation_id)
+    data = valid(AssignForm(request.POST))
+    assignee = user_get_assignable(data["assignee"]) if data["assignee"] else None
+    conversation_assign(conversation=conversation, assignee=assignee, actor=_user(request))
+    return _after(request, conversation_id, "actions-response")
+
+
+@require_POST
+@agent_view
+def set_team(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    conversation = _load(request, conversation_id)
+    data = valid(TeamForm(request.POST))
+    team = selectors.team_get(team_id=data["team"]) if data["team"] else None
+    conversation_set_team(conversation=conversation, team=team, actor=_user(request))
+    return _after(request, conversation_id, "actions-response")
+
+
+@require_POST
+@agent_view
+def set_status(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    conversation = _load(request, conversation_id)
+    data = valid(StatusForm(request.POST))
+    conversation_set_status(
+        conversation=conversation,
+        status=data["status"],
+        actor=_user(request),
+        snoozed_until=data["snoozed_until"] if data["status"] == Conversation.Status.SNOOZED else None,
+    )
+    return _after(request, conversation_id, "actions-response")
+
+
+@require_POST
+@agent_view
+def set_priority(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    conversation = _load(request, conversation_id)
+    data = valid(PriorityForm(request.POST))
+    conversation_set_priority(conversation=conversation, priority=data["priority"], actor=_user(request))
+    return _after(request, conversation_id, "actions-response")
+
+
+@require_POST
+@agent_view
+def set_tags(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    conversation = _load(request, conversation_id)
+    form = TagsForm(request.POST)
+    valid(form)
+    conversation_set_tags(conversation=conversation, names=form.names(), actor=_user(request))
+    return _after(request, conversation_id, "actions-response")
