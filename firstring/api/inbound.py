@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
 from firstring.api.auth import current_user
+from firstring.api.schemas import CheckedIn, errors
 from firstring.channels.models import Channel
 from firstring.conversations.services import Inbound, receive_message
 from firstring.customers.identities import IdentityClaim, normalize_claim
@@ -17,7 +18,7 @@ from firstring.lib.errors import Forbidden, InvalidInput
 router = Router()
 
 
-class Sender(Schema):
+class Sender(CheckedIn):
     email: str | None = Field(None, max_length=320)
     phone: str | None = Field(None, max_length=64)
     handle: str | None = Field(None, max_length=300)
@@ -28,7 +29,8 @@ class Sender(Schema):
     name: str = Field("", max_length=200)
 
 
-class InboundIn(Schema):
+class InboundIn(CheckedIn):
+    # Lenient about unknown fields: pushing systems often send more than we read.
     channel: str = Field("api", max_length=64, description="Slug of the channel the message arrived on.")
     external_id: str | None = Field(None, min_length=1, max_length=255)
     thread: str = Field("", max_length=255)
@@ -45,10 +47,6 @@ class InboundOut(Schema):
     conversation_id: int
     message_id: int
     created: bool
-
-
-class ErrorOut(Schema):
-    detail: str
 
 
 def claims_from(sender: Sender, default_network: str) -> list[IdentityClaim]:
@@ -68,7 +66,7 @@ def claims_from(sender: Sender, default_network: str) -> list[IdentityClaim]:
 
 @router.post(
     "",
-    response={200: InboundOut, 201: InboundOut, 403: ErrorOut, 404: ErrorOut, 413: ErrorOut, 422: ErrorOut},
+    response={200: InboundOut, 201: InboundOut, **errors(400, 403, 413)},
     summary="Receive a message from any system",
 )
 def inbound(request: HttpRequest, payload: InboundIn) -> tuple[int, InboundOut]:

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from firstring.api.auth import TokenAuth
+from firstring.api.conversations import router as conversations_router
+from firstring.api.customers import router as customers_router
 from firstring.api.inbound import router as inbound_router
+from firstring.api.me import router as me_router
+from firstring.api.messages import router as messages_router
+from firstring.api.teams import router as teams_router
+from firstring.api.users import router as users_router
 from firstring.lib.errors import DomainError
 
 logger = logging.getLogger(__name__)
@@ -34,9 +43,28 @@ def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     return _error(request, exc.status_code, str(exc))
 
 
+def _plain(error: dict[str, Any]) -> dict[str, Any]:
+    # Pydantic's error entries may hold the rejected input (large) and exception objects (not JSON).
+    return {
+        "loc": list(error.get("loc", ())),
+        "msg": str(error.get("msg", "")),
+        "type": error.get("type", ""),
+    }
+
+
 @api.exception_handler(ValidationError)
 def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    return _error(request, 422, "the request does not match the schema", errors=exc.errors)
+    found = [_plain(error) for error in exc.errors]
+    first = found[0] if found else None
+    message = "the request does not match the schema"
+    if first:
+        message += f": {'.'.join(str(part) for part in first['loc'])}: {first['msg']}"
+    return _error(request, 422, message, errors=found)
+
+
+@api.exception_handler(DjangoValidationError)
+def on_model_validation_error(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
+    return _error(request, 422, " ".join(exc.messages))
 
 
 @api.exception_handler(AuthenticationError)
@@ -54,4 +82,25 @@ def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     return _error(request, 413, "the request body is too large")
 
 
+@api.exception_handler(MultiPartParserError)
+def on_bad_multipart(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
+    return _error(request, 400, "the multipart body cannot be parsed")
+
+
+@api.exception_handler(TooManyFieldsSent)
+def on_too_many_fields(request: HttpRequest, exc: TooManyFieldsSent) -> HttpResponse:
+    return _error(request, 413, "the request has too many fields")
+
+
+@api.exception_handler(TooManyFilesSent)
+def on_too_many_files(request: HttpRequest, exc: TooManyFilesSent) -> HttpResponse:
+    return _error(request, 413, "the request has too many files")
+
+
 api.add_router("/inbound", inbound_router, tags=["inbound"])
+api.add_router("/customers", customers_router, tags=["customers"])
+api.add_router("/conversations", conversations_router, tags=["conversations"])
+api.add_router("/conversations", messages_router, tags=["messages"])
+api.add_router("/users", users_router, tags=["users"])
+api.add_router("/teams", teams_router, tags=["teams"])
+api.add_router("/me", me_router, tags=["me"])
