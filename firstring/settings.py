@@ -202,8 +202,11 @@ if FIRSTRING_TASKS_BACKEND not in _TASK_BACKENDS:
     raise ImproperlyConfigured(f"FIRSTRING_TASKS_BACKEND must be one of {sorted(_TASK_BACKENDS)}")
 TASKS = {"default": _TASK_BACKENDS[FIRSTRING_TASKS_BACKEND]}
 if FIRSTRING_TASKS_BACKEND == "rq":
-    INSTALLED_APPS.append("django_rq")
+    # django_rq provides the rqworker command; django-tasks-rq asks to be installed too (its checks).
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
 RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 300}}
+# How often each worker beats (for /healthz) and runs its periodic jobs (the outbox sweep).
+FIRSTRING_WORKER_BEAT_SECONDS = env_int("FIRSTRING_WORKER_BEAT_SECONDS", 10)
 
 # Live updates: in-process by default; Redis when several processes must share them.
 CHANNEL_LAYER = env_str("FIRSTRING_CHANNEL_LAYER", "memory")

@@ -9,7 +9,8 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -20,7 +21,7 @@ from firstring.ops.models import WorkerHeartbeat
 
 logger = logging.getLogger(__name__)
 
-HEARTBEAT_SECONDS = 10
+# A worker counts as alive while its last beat is younger than this (or three beats, if longer).
 STALE_AFTER_SECONDS = 60
 
 
@@ -34,7 +35,7 @@ def _sweep_outbox() -> None:
 PERIODIC_JOBS: list[tuple[str, Callable[[], None]]] = [("outbox sweep", _sweep_outbox)]
 
 
-def worker_heartbeat(*, worker_id: str, started_at: Any) -> None:
+def worker_heartbeat(*, worker_id: str, started_at: datetime) -> None:
     now = timezone.now()
     WorkerHeartbeat.objects.update_or_create(
         worker_id=worker_id,
@@ -49,29 +50,63 @@ def worker_heartbeat(*, worker_id: str, started_at: Any) -> None:
     WorkerHeartbeat.objects.filter(seen_at__lt=now - timedelta(days=1)).delete()
 
 
-def start_periodic_thread(stop: threading.Event) -> threading.Thread:
-    """Beat and run the periodic jobs in a daemon thread next to the task worker."""
-    worker_id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-    started_at = timezone.now()
+def worker_gone(*, worker_id: str) -> None:
+    """A worker that stops cleanly says so, so /healthz does not count it for another minute."""
+    WorkerHeartbeat.objects.filter(worker_id=worker_id).delete()
 
-    def loop() -> None:
-        while not stop.is_set():
+
+def periodic_jobs_run() -> None:
+    """Run every periodic job once; one failing job does not keep the others from running."""
+    for name, job in PERIODIC_JOBS:
+        try:
+            job()
+        except Exception:
+            logger.exception("periodic job %s failed", name)
+
+
+@dataclass
+class PeriodicThread:
+    """The heartbeat and periodic jobs, beating in a thread next to the task worker."""
+
+    worker_id: str
+    interval: float
+    stop_event: threading.Event = field(default_factory=threading.Event)
+    thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self.thread = threading.Thread(target=self._loop, name="firstring-periodic", daemon=True)
+        self.thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Let the current beat finish, then remove this worker's heartbeat."""
+        self.stop_event.set()
+        if self.thread is not None:
+            self.thread.join(timeout)
+        try:
+            worker_gone(worker_id=self.worker_id)
+        except DatabaseError:
+            logger.exception("could not remove the heartbeat of %s", self.worker_id)
+        finally:
+            connection.close()
+
+    def _loop(self) -> None:
+        started_at = timezone.now()
+        while not self.stop_event.is_set():
             close_old_connections()
             try:
-                worker_heartbeat(worker_id=worker_id, started_at=started_at)
-                for name, job in PERIODIC_JOBS:
-                    try:
-                        job()
-                    except Exception:
-                        logger.exception("periodic job %s failed", name)
+                worker_heartbeat(worker_id=self.worker_id, started_at=started_at)
+                periodic_jobs_run()
             except DatabaseError:
                 logger.exception("worker heartbeat failed")
-            stop.wait(HEARTBEAT_SECONDS)
+            self.stop_event.wait(self.interval)
         connection.close()
 
-    thread = threading.Thread(target=loop, name="firstring-periodic", daemon=True)
-    thread.start()
-    return thread
+
+def start_periodic_thread(*, interval: float) -> PeriodicThread:
+    worker_id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"[:64]
+    periodic = PeriodicThread(worker_id=worker_id, interval=interval)
+    periodic.start()
+    return periodic
 
 
 def health() -> tuple[bool, dict[str, Any]]:
@@ -91,14 +126,20 @@ def health() -> tuple[bool, dict[str, Any]]:
         report["worker"] = {"ok": False, "error": "database unavailable"}
         report["status"] = "error"
         return False, report
-    fresh = timezone.now() - timedelta(seconds=STALE_AFTER_SECONDS)
-    alive = WorkerHeartbeat.objects.filter(seen_at__gte=fresh)
-    latest = WorkerHeartbeat.objects.order_by("-seen_at").first()
+    if settings.FIRSTRING_TASKS_BACKEND == "immediate":
+        report["worker"] = {"ok": True, "backend": "immediate", "alive": 0, "last_seen": None}
+        return True, report
+    stale_after = max(STALE_AFTER_SECONDS, 3 * settings.FIRSTRING_WORKER_BEAT_SECONDS)
+    fresh = timezone.now() - timedelta(seconds=stale_after)
+    alive = list(WorkerHeartbeat.objects.filter(seen_at__gte=fresh).values_list("backend", flat=True))
+    latest = WorkerHeartbeat.objects.order_by("-seen_at").values_list("seen_at", flat=True).first()
     report["worker"] = {
-        "ok": alive.exists(),
+        "ok": bool(alive),
         "backend": settings.FIRSTRING_TASKS_BACKEND,
-        "alive": alive.count(),
-        "last_seen": latest.seen_at.isoformat() if latest else None,
+        "alive": len(alive),
+        # What the live workers run; differing from "backend" means a worker was started elsewhere.
+        "alive_backends": sorted(set(alive)),
+        "last_seen": latest.isoformat() if latest else None,
     }
     if not report["worker"]["ok"]:
         report["status"] = "degraded"

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import threading
-from typing import Any
+import logging
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from firstring.ops.services import start_periodic_thread
+from firstring.ops.services import periodic_jobs_run, start_periodic_thread
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -17,21 +19,54 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "--batch", action="store_true", help="Exit when the queue is empty (database backend)."
+            "--batch",
+            action="store_true",
+            help="Run the periodic jobs once, then exit when the queue is empty.",
+        )
+        parser.add_argument(
+            "--beat-seconds",
+            type=float,
+            default=None,
+            help="Seconds between heartbeats and periodic jobs (default: FIRSTRING_WORKER_BEAT_SECONDS).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        stop = threading.Event()
-        if not options["batch"]:
-            start_periodic_thread(stop)
+        backend = settings.FIRSTRING_TASKS_BACKEND
+        if backend == "immediate":
+            raise CommandError(
+                "The immediate task backend runs tasks in-line; there is nothing for a worker to do."
+            )
+        beat = options["beat_seconds"] or settings.FIRSTRING_WORKER_BEAT_SECONDS
+        if beat <= 0:
+            raise CommandError("the beat interval must be positive")
+        backend_config = cast(dict[str, Any], settings.TASKS["default"])
+        queues = list(backend_config.get("QUEUES") or ["default"])
+        periodic = None
+        if options["batch"]:
+            periodic_jobs_run()
+        else:
+            periodic = start_periodic_thread(interval=beat)
+        # Both backends stop gracefully on SIGTERM/SIGINT: the task in hand finishes, then the
+        # call returns (RQ) or raises SystemExit (database queue), and the finally block runs.
         try:
-            if settings.FIRSTRING_TASKS_BACKEND == "rq":
-                call_command("rqworker", "default", with_scheduler=True, burst=options["batch"])
-            elif settings.FIRSTRING_TASKS_BACKEND == "db":
-                call_command("db_worker", batch=options["batch"], interval=0.2)
+            if backend == "rq":
+                call_command(
+                    "rqworker",
+                    *queues,
+                    job_class="django_tasks_rq.Job",
+                    with_scheduler=True,
+                    burst=options["batch"],
+                )
             else:
-                self.stderr.write(
-                    "The immediate task backend runs tasks in-line; there is nothing for a worker to do."
+                call_command(
+                    "db_worker",
+                    queue_name=",".join(queues),
+                    batch=options["batch"],
+                    interval=0.2,
+                    reload=False,
+                    startup_delay=False,
                 )
         finally:
-            stop.set()
+            if periodic is not None:
+                periodic.stop()
+            logger.info("worker stopped")
