@@ -172,6 +172,14 @@ class StatusIn(BodyIn):
     status: StatusName
     snoozed_until: AwareDatetime | None = Field(None, description="Required when snoozing; in the future.")
 
+    @field_validator("snoozed_until", mode="before")
+    @classmethod
+    def _iso_text(cls, value: object) -> object:
+        # Pydantic would also take a number of seconds; the documented format is an ISO 8601 string.
+        if value is not None and not isinstance(value, str):
+            raise ValueError("give the time as an ISO 8601 string with a time zone")
+        return value
+
     @field_validator("snoozed_until")
     @classmethod
     def _snooze_in_range(cls, value: datetime | None) -> datetime | None:
