@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 
 logger = logging.getLogger(__name__)
 
@@ -34,9 +34,19 @@ def publish_conversation_changed(
         "kind": kind,
         "message_id": message_id,
     }
+    groups = (INBOX_GROUP, conversation_group(conversation_id))
+    if isinstance(layer, InMemoryChannelLayer) and not any(layer.groups.get(g) for g in groups):
+        # Nobody in this process listens (a worker, an API-only process): skip the event loop, whose
+        # start-up costs more than storing the message did.
+        return
     try:
-        async_to_sync(layer.group_send)(INBOX_GROUP, payload)
-        async_to_sync(layer.group_send)(conversation_group(conversation_id), payload)
+        async_to_sync(_send_all)(layer, groups, payload)
     except Exception:
         # A live update is a convenience; the write has committed and a reload shows it.
         logger.exception("live update for conversation %s failed", conversation_id)
+
+
+async def _send_all(layer: Any, groups: tuple[str, ...], payload: dict[str, Any]) -> None:
+    # One trip through async_to_sync for all groups: each trip starts an event loop.
+    for group in groups:
+        await layer.group_send(group, payload)

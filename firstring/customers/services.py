@@ -29,19 +29,25 @@ def customer_resolve(customer: Customer) -> Customer:
 
 
 def customer_find_or_create(
-    *, claims: Sequence[IdentityClaim], name: str = "", language: str = ""
+    *, claims: Sequence[IdentityClaim], name: str = "", language: str = "", lock: bool = False
 ) -> tuple[Customer, Identity, bool]:
     """Find the customer behind the first known identity, or create one.
 
     Claims must already be normalised (normalize_claim). Identities the customer does not have yet are
     added to them, unless they belong to somebody else: two customers are never joined silently, that is
     what merge is for. Returns (customer, the identity of the first claim, created).
+    With lock, a found customer's row is locked (select_for_update) until the transaction ends.
     Must run inside a transaction; safe against a concurrent first contact from the same sender.
     """
     if not claims:
         raise ValueError("at least one identity is needed")
     for attempt in range(3):
-        known = {(i.kind, i.network, i.value): i for i in Identity.objects.filter(_claims_q(claims))}
+        # One query finds the identities, their customer and, when asked, locks that customer: this
+        # runs for every inbound message.
+        identities = Identity.objects.filter(_claims_q(claims)).select_related("customer")
+        if lock:
+            identities = identities.select_for_update(of=("customer",))
+        known = {(i.kind, i.network, i.value): i for i in identities}
         owner = next((known[key] for key in _keys(claims) if key in known), None)
         created = owner is None
         if owner is None:
@@ -50,14 +56,16 @@ def customer_find_or_create(
             customer = owner.customer
             if customer.merged_into_id is not None:
                 customer = customer_resolve(customer)
+                if lock:
+                    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+        missing = [
+            Identity(customer=customer, kind=c.kind, network=c.network, value=c.value)
+            for c in claims
+            if (c.kind, c.network, c.value) not in known
+        ]
         try:
-            with transaction.atomic():
-                missing = [
-                    Identity(customer=customer, kind=c.kind, network=c.network, value=c.value)
-                    for c in claims
-                    if (c.kind, c.network, c.value) not in known
-                ]
-                if missing:
+            if missing:
+                with transaction.atomic():
                     Identity.objects.bulk_create(missing)
         except IntegrityError:
             # Somebody else created one of these identities in the meantime: look again.

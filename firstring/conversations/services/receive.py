@@ -88,13 +88,11 @@ def _validate(inbound: Inbound) -> None:
 
 
 def _existing(channel: Channel, external_id: str) -> ReceiveResult | None:
-    message = (
-        Message.objects.select_related("conversation__customer")
-        .filter(channel=channel, external_id=external_id)
-        .first()
-    )
-    if message is None:
+    # Most messages are new: ask the unique index first, and load the stored message only when it is there.
+    found = Message.objects.filter(channel=channel, external_id=external_id).values_list("pk", flat=True)
+    if not found:
         return None
+    message = Message.objects.select_related("conversation__customer").get(pk=found[0])
     conversation = message.conversation
     return ReceiveResult(
         customer=conversation.customer, conversation=conversation, message=message, created=False
@@ -103,13 +101,11 @@ def _existing(channel: Channel, external_id: str) -> ReceiveResult | None:
 
 def _store(inbound: Inbound) -> ReceiveResult:
     now = inbound.received_at or timezone.now()
-    customer, identity, created_customer = customer_find_or_create(
-        claims=inbound.claims, name=inbound.name, language=inbound.language
+    # Two messages from one customer at once must not both open a new conversation: threading
+    # decisions for a customer are taken one at a time, under the lock on the customer's row.
+    customer, identity, _ = customer_find_or_create(
+        claims=inbound.claims, name=inbound.name, language=inbound.language, lock=True
     )
-    if not created_customer:
-        # Two messages from one customer at once must not both open a new conversation: threading
-        # decisions for a customer are taken one at a time.
-        Customer.objects.select_for_update().filter(pk=customer.pk).values_list("pk").first()
     conversation = _thread(inbound, customer, now)
     new_conversation = conversation is None
     if conversation is None:
