@@ -37,7 +37,7 @@ def bulk_load(model: type[models.Model], columns: Sequence[str], rows: Iterable[
     """Insert rows of `columns` values; every other column gets its field's default."""
     others = [f for f in model._meta.concrete_fields if f.column not in columns and not f.primary_key]
     defaults = [f.get_db_prep_save(f.get_default(), connection) for f in others]
-    all_columns = [*columns, *(f.column for f in others)]
+    all_columns = [*columns, *(str(f.column) for f in others)]
     table = connection.ops.quote_name(model._meta.db_table)
     names = ", ".join(connection.ops.quote_name(c) for c in all_columns)
     count = 0
