@@ -31,9 +31,9 @@ def _wipe_conversations() -> None:
 
 
 def test_demo_loads_a_consistent_multi_channel_world_and_is_idempotent():
-    summary = demo_load(conversations=60, only_if_empty=True, seed=1)
-    assert Conversation.objects.count() == 60
-    assert summary.startswith("Demo data: 60 conversations")
+    summary = demo_load(conversations=45, only_if_empty=True, seed=1)
+    assert Conversation.objects.count() == 45
+    assert summary.startswith("Demo data: 45 conversations")
 
     assert {"support", "billing", "social"} <= set(Team.objects.values_list("slug", flat=True))
     kinds = set(Channel.objects.values_list("kind", flat=True))
@@ -80,9 +80,9 @@ def test_demo_loads_a_consistent_multi_channel_world_and_is_idempotent():
     assert any(len(set(customer.identities.values_list("kind", flat=True))) >= 2 for customer in multi)
 
     # Idempotent: `make run` twice keeps the data; loading the same seed again adds nothing.
-    assert "skipped" in demo_load(conversations=60, only_if_empty=True, seed=1)
+    assert "skipped" in demo_load(conversations=45, only_if_empty=True, seed=1)
     before = (Conversation.objects.count(), Message.objects.count(), User.objects.count())
-    demo_load(conversations=60, only_if_empty=False, seed=1)
+    demo_load(conversations=45, only_if_empty=False, seed=1)
     assert (Conversation.objects.count(), Message.objects.count(), User.objects.count()) == before
 
 
