@@ -29,7 +29,7 @@ document.addEventListener('securitypolicyviolation', (e) => window.__violations.
 """
 
 
-def test_payloads_never_run(page, live_url, agent, admin_user):
+def test_payloads_never_run(page, live_url, agent, admin_user, api_channel):
     _, token = api_token_create(user=admin_user, name="browser test")
     ids = {}
     for number, payload in enumerate(PAYLOADS):
