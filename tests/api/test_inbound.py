@@ -107,3 +107,23 @@ def test_revoked_token_stops_working(admin_user):
     assert call("post", "/inbound", json=BODY).status_code == 201
     api_token_revoke(token=ApiToken.objects.get(user=admin_user))
     assert call("post", "/inbound", json=BODY).status_code == 401
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {**BODY, "text": "nul \x00 byte"},
+        {**BODY, "from": {"email": "ann@example.com", "name": "A\x00nn"}},
+        {**BODY, "metadata": {"nested": {"k": ["\x00"]}}},
+        {**BODY, "text": "\udc80"},
+    ],
+)
+def test_text_the_database_cannot_store_is_422(api, body):
+    response = api("post", "/inbound", json=body)
+    assert response.status_code == 422, response.content
+    assert Message.objects.count() == 0
+
+
+def test_the_documentation_pages_answer_without_a_token(client):
+    assert client.get("/api/v1/openapi.json").status_code == 200
+    assert client.get("/api/v1/docs").status_code == 200
