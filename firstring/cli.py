@@ -49,6 +49,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     worker: subprocess.Popen[bytes] | None = None
     if not args.no_worker:
         worker = subprocess.Popen([sys.executable, "-m", "firstring", "worker"])
+    # uvicorn re-raises SIGTERM after its graceful shutdown; as SystemExit it runs the finally below,
+    # which stops the worker instead of leaving it orphaned.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     try:
         uvicorn.run(
             "firstring.asgi:application",

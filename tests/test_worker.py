@@ -180,3 +180,44 @@ def test_worker_refuses_the_immediate_backend():
     )
     assert result.returncode != 0
     assert b"in-line" in result.stderr
+
+
+def test_serve_stops_its_worker_on_sigterm(tmp_path):
+    """`firstring serve` starts a worker; stopping the server must not leave that worker behind."""
+    import socket
+
+    import httpx
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    log = tmp_path / "serve.log"
+    env = {**os.environ, "DATABASE_URL": database_url(), "FIRSTRING_WORKER_BEAT_SECONDS": "1"}
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "firstring", "serve", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+
+            def worker_alive() -> bool:
+                try:
+                    return bool(
+                        httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).json()["worker"]["ok"]
+                    )
+                except httpx.TransportError:
+                    return False
+
+            wait_for(worker_alive, timeout=60, what="the server and its worker", log=log, process=server)
+            [beat] = WorkerHeartbeat.objects.all()
+            server.send_signal(signal.SIGTERM)
+            assert server.wait(timeout=30) == 0, log.read_text()[-4000:]
+        finally:
+            if server.poll() is None:
+                server.kill()
+    # The worker got SIGTERM from the server, stopped cleanly and removed its heartbeat.
+    wait_for(lambda: not WorkerHeartbeat.objects.exists(), timeout=20, what="the worker to stop", log=log)
+    with pytest.raises(ProcessLookupError):
+        os.kill(beat.pid, 0)
