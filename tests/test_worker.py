@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -72,8 +73,10 @@ def wait_for(
 def worker_process(backend: str, **env: str) -> Iterator[tuple[subprocess.Popen[bytes], Path]]:
     with tempfile.TemporaryDirectory(prefix="firstring-worker-") as tmp:
         log = Path(tmp) / "worker.log"
+        token = uuid.uuid4().hex
         environment = {
             **os.environ,
+            "FIRSTRING_TEST_WORKER_TOKEN": token,
             "DATABASE_URL": database_url(),
             "FIRSTRING_TASKS_BACKEND": backend,
             "FIRSTRING_DEBUG": "false",
@@ -93,6 +96,19 @@ def worker_process(backend: str, **env: str) -> Iterator[tuple[subprocess.Popen[
                 if process.poll() is None:
                     process.kill()
                     process.wait(10)
+        # Nothing the worker started (job or scheduler processes) may outlive it.
+        assert not _processes_with(f"FIRSTRING_TEST_WORKER_TOKEN={token}"), "the worker left processes behind"
+
+
+def _processes_with(marker: str) -> list[int]:
+    found = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if marker.encode() in environ.read_bytes().split(b"\0"):
+                found.append(int(environ.parent.name))
+        except OSError:
+            continue
+    return found
 
 
 def _healthz() -> dict[str, Any]:

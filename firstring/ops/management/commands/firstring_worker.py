@@ -54,7 +54,11 @@ class Command(BaseCommand):
                     "rqworker",
                     *queues,
                     job_class="django_tasks_rq.Job",
-                    with_scheduler=True,
+                    # One process, no children: RQ's default forks a process per job next to our
+                    # heartbeat thread, and its scheduler child outlives a killed worker. Retries are
+                    # the outbox sweep's, not run_after's, so the scheduler has nothing to do here.
+                    worker_class="rq.worker.SimpleWorker",
+                    with_scheduler=False,
                     burst=options["batch"],
                 )
             else:
