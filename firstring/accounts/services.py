@@ -135,7 +135,7 @@ def user_create(
 def team_create(*, actor: User, name: str, slug: str = "", member_ids: Sequence[int] = ()) -> Team:
     _require_admin(actor)
     name = name.strip()
-    slug = slugify(slug or name)
+    slug = slugify(slug or name, allow_unicode=True)
     if not name or not slug:
         raise InvalidInput("a team needs a name with at least one letter or digit")
     members = _users(member_ids)

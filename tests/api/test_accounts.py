@@ -77,4 +77,5 @@ def test_only_admins_create_users_and_teams(api, as_manager, as_agent, support_t
     assert [m["email"] for m in team.json()["members"]] == ["new@example.com"]
     assert api("post", "/teams", json=team_body).status_code == 409
     assert api("post", "/teams", json={"name": "!!!"}).status_code == 422
+    assert api("post", "/teams", json={"name": "日本 サポート"}).json()["slug"] == "日本-サポート"
     assert Team.objects.filter(slug="returns-desk").count() == 1
