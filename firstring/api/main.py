@@ -89,7 +89,7 @@ def on_bad_multipart(request: HttpRequest, exc: MultiPartParserError) -> HttpRes
 
 @api.exception_handler(TooManyFieldsSent)
 def on_too_many_fields(request: HttpRequest, exc: TooManyFieldsSent) -> HttpResponse:
-    return _error(request, 413, "the request has too many fields")
+    return _error(request, 400, "the request has too many fields")
 
 
 @api.exception_handler(TooManyFilesSent)

@@ -133,3 +133,10 @@ def test_every_documented_operation_documents_401_and_422(api):
             assert {"401", "422"} <= set(operation["responses"]), (method, path)
             if method in ("post", "put", "patch"):
                 assert {"400", "413"} <= set(operation["responses"]), (method, path)
+
+
+def test_too_many_query_fields_is_a_clear_4xx(api, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 10
+    response = api("get", "/customers?" + "&".join(f"f{n}=1" for n in range(20)))
+    assert response.status_code == 400
+    assert response.json()["detail"] == "the request has too many fields"
