@@ -13,7 +13,8 @@ from django_tasks import task
 
 logger = logging.getLogger(__name__)
 
-Step = Callable[[int], None]
+# A step takes the ids of the messages received together, so that it can analyse them in one go.
+Step = Callable[[list[int]], None]
 _STEPS: dict[str, Step] = {}
 
 
@@ -26,10 +27,11 @@ def has_steps() -> bool:
 
 
 @task()
-def message_received(message_id: int) -> None:
+def messages_received(message_ids: list[int]) -> None:
+    """One task per received batch: a channel's batch of a hundred messages queues one job, not a hundred."""
     for name, step in list(_STEPS.items()):
         try:
-            step(message_id)
+            step(message_ids)
         except Exception:
-            # One failing analyser must not stop routing; the error is logged with the message id.
-            logger.exception("inbound step %s failed for message %s", name, message_id)
+            # One failing analyser must not stop routing; the error is logged with the message ids.
+            logger.exception("inbound step %s failed for messages %s", name, message_ids)

@@ -3,20 +3,33 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import transaction
 
 from firstring.customers.identities import IdentityClaim, normalize_claim
 from firstring.customers.models import Customer, Identity
 
 
-def _claims_q(claims: Sequence[IdentityClaim]) -> Q:
-    q = Q()
-    for claim in claims:
-        q |= Q(kind=claim.kind, network=claim.network, value=claim.value)
-    return q
+@dataclass(frozen=True)
+class Sender:
+    """Who sent one inbound message: normalised identity claims (normalize_claim), name and language."""
+
+    claims: Sequence[IdentityClaim]
+    name: str = ""
+    language: str = ""
+
+
+@dataclass(frozen=True)
+class FoundCustomer:
+    customer: Customer
+    # The customer's identity for the sender's first claim.
+    identity: Identity
+    created: bool
+
+
+ClaimKey = tuple[str, str, str]
 
 
 def customer_resolve(customer: Customer) -> Customer:
@@ -28,63 +41,69 @@ def customer_resolve(customer: Customer) -> Customer:
     return customer
 
 
-def customer_find_or_create(
-    *, claims: Sequence[IdentityClaim], name: str = "", language: str = "", lock: bool = False
-) -> tuple[Customer, Identity, bool]:
-    """Find the customer behind the first known identity, or create one.
+def customers_find_or_create(*, senders: Sequence[Sender], lock: bool = False) -> list[FoundCustomer]:
+    """For each sender, the customer behind their first known identity, or a new one.
 
-    Claims must already be normalised (normalize_claim). Identities the customer does not have yet are
-    added to them, unless they belong to somebody else: two customers are never joined silently, that is
-    what merge is for. Returns (customer, the identity of the first claim, created).
-    With lock, a found customer's row is locked (select_for_update) until the transaction ends.
-    Must run inside a transaction; safe against a concurrent first contact from the same sender.
+    Identities a customer does not have yet are added to them, unless they belong to somebody else: two
+    customers are never joined silently, that is what merge is for. Senders are taken in order, so two
+    senders of one batch sharing a new identity become one new customer.
+    With lock, found customers' rows are locked (select_for_update, in id order so that concurrent
+    batches cannot deadlock on them) until the transaction ends.
+    Must run inside a transaction. A concurrent first contact from the same sender makes the identity
+    insert raise IntegrityError: the caller rolls back and tries again, and then finds that customer.
     """
-    if not claims:
+    if any(not sender.claims for sender in senders):
         raise ValueError("at least one identity is needed")
-    for attempt in range(3):
-        # One query finds the identities, their customer and, when asked, locks that customer: this
-        # runs for every inbound message.
-        identities = Identity.objects.filter(_claims_q(claims)).select_related("customer")
-        if lock:
-            identities = identities.select_for_update(of=("customer",))
-        known = {(i.kind, i.network, i.value): i for i in identities}
-        owner = next((known[key] for key in _keys(claims) if key in known), None)
-        created = owner is None
+    known = _known_identities([key for sender in senders for key in _keys(sender.claims)], lock=lock)
+    new_customers: list[Customer] = []
+    new_identities: list[Identity] = []
+    owners: list[tuple[Customer, bool]] = []
+    for sender in senders:
+        keys = _keys(sender.claims)
+        owner = next((known[key] for key in keys if key in known), None)
         if owner is None:
-            customer = Customer.objects.create(name=name[:200], language=language[:16])
+            customer = Customer(name=sender.name[:200], language=sender.language[:16])
+            new_customers.append(customer)
         else:
             customer = owner.customer
             if customer.merged_into_id is not None:
                 customer = customer_resolve(customer)
                 if lock:
                     customer = Customer.objects.select_for_update().get(pk=customer.pk)
-        missing = [
-            Identity(customer=customer, kind=c.kind, network=c.network, value=c.value)
-            for c in claims
-            if (c.kind, c.network, c.value) not in known
-        ]
-        try:
-            if missing:
-                with transaction.atomic():
-                    Identity.objects.bulk_create(missing)
-        except IntegrityError:
-            # Somebody else created one of these identities in the meantime: look again.
-            if created:
-                customer.delete()
-            if attempt == 2:
-                raise
-            continue
-        for identity in missing:
-            known[(identity.kind, identity.network, identity.value)] = identity
-        first = known[_keys(claims)[0]]
-        if not created and name and not customer.name:
-            customer.name = name[:200]
-            customer.save(update_fields=["name", "updated_at"])
-        return customer, first, created
-    raise AssertionError("unreachable")
+            if sender.name and not customer.name:
+                customer.name = sender.name[:200]
+                customer.save(update_fields=["name", "updated_at"])
+        for key in keys:
+            if key not in known:
+                identity = Identity(customer=customer, kind=key[0], network=key[1], value=key[2])
+                new_identities.append(identity)
+                known[key] = identity
+        owners.append((customer, owner is None))
+    if new_customers:
+        Customer.objects.bulk_create(new_customers)
+    if new_identities:
+        Identity.objects.bulk_create(new_identities)
+    return [
+        FoundCustomer(customer=customer, identity=known[_keys(sender.claims)[0]], created=created)
+        for sender, (customer, created) in zip(senders, owners, strict=True)
+    ]
 
 
-def _keys(claims: Sequence[IdentityClaim]) -> list[tuple[str, str, str]]:
+def _known_identities(keys: Sequence[ClaimKey], *, lock: bool) -> dict[ClaimKey, Identity]:
+    # One query finds the identities, their customers and, when asked, locks those customers: this runs
+    # for every inbound batch. The IN lists use the (kind, network, value) unique index; the exact
+    # triples are picked out here rather than compiling an OR per claim.
+    wanted = set(keys)
+    identities = Identity.objects.filter(
+        kind__in={k[0] for k in wanted}, network__in={k[1] for k in wanted}, value__in={k[2] for k in wanted}
+    ).select_related("customer")
+    if lock:
+        identities = identities.select_for_update(of=("customer",)).order_by("customer_id")
+    found = {(i.kind, i.network, i.value): i for i in identities}
+    return {key: identity for key, identity in found.items() if key in wanted}
+
+
+def _keys(claims: Sequence[IdentityClaim]) -> list[ClaimKey]:
     return [(c.kind, c.network, c.value) for c in claims]
 
 

@@ -16,7 +16,7 @@ from firstring.conversations.services.outbox import (
     outbox_sweep,
     reply_send,
 )
-from firstring.conversations.services.receive import Inbound, ReceiveResult, receive_message
+from firstring.conversations.services.receive import Inbound, ReceiveResult, receive_message, receive_messages
 
 __all__ = [
     "Inbound",
@@ -34,5 +34,6 @@ __all__ = [
     "note_add",
     "outbox_sweep",
     "receive_message",
+    "receive_messages",
     "reply_send",
 ]
