@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 
 from pydantic import ValidationError as PydanticError
 
-from firstring.api.inbound import InboundIn, claims_from
+from firstring.api.inbound import InboundIn, inbound_from
 from firstring.channels.models import Channel
-from firstring.conversations.services import Inbound, receive_message
+from firstring.conversations.services import Inbound, receive_message, receive_messages
 from firstring.lib.errors import DomainError
 
 
@@ -28,10 +28,14 @@ class ImportReport:
         return "\n".join(lines)
 
 
-def import_jsonl(lines: Iterable[str], *, default_channel: str = "api") -> ImportReport:
-    """Each line is a JSON body as POST /api/v1/inbound takes it. Bad lines are reported and skipped."""
+def import_jsonl(lines: Iterable[str], *, default_channel: str = "api", batch: int = 200) -> ImportReport:
+    """Each line is a JSON body as POST /api/v1/inbound takes it. Bad lines are reported and skipped.
+
+    Good lines are received `batch` at a time, one transaction each, in the order of the file.
+    """
     report = ImportReport()
     channels: dict[str, Channel | None] = {}
+    pending: list[tuple[int, Inbound]] = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -40,36 +44,31 @@ def import_jsonl(lines: Iterable[str], *, default_channel: str = "api") -> Impor
             if not isinstance(data, dict):
                 raise ValueError("not a JSON object")
             data.setdefault("channel", default_channel)
-            payload = InboundIn.model_validate(data)
+            pending.append((number, inbound_from(InboundIn.model_validate(data), channels)))
         except (ValueError, PydanticError) as error:
             report.errors.append(f"line {number}: {str(error).splitlines()[0][:200]}")
-            continue
-        if payload.channel not in channels:
-            channels[payload.channel] = Channel.objects.filter(slug=payload.channel, enabled=True).first()
-        channel = channels[payload.channel]
-        if channel is None:
-            report.errors.append(f"line {number}: no enabled channel {payload.channel!r}")
-            continue
-        try:
-            result = receive_message(
-                Inbound(
-                    channel=channel,
-                    claims=claims_from(payload.sender, channel.slug),
-                    text=payload.text,
-                    html=payload.html,
-                    external_id=payload.external_id,
-                    thread=payload.thread,
-                    subject=payload.subject,
-                    name=payload.sender.name,
-                    language=payload.language,
-                    metadata=payload.metadata,
-                )
-            )
         except DomainError as error:
             report.errors.append(f"line {number}: {error}")
-            continue
+        if len(pending) >= batch:
+            _receive(pending, report)
+            pending = []
+    _receive(pending, report)
+    return report
+
+
+def _receive(pending: list[tuple[int, Inbound]], report: ImportReport) -> None:
+    try:
+        results = receive_messages([inbound for _, inbound in pending])
+    except DomainError:
+        # A batch is all or nothing: find the bad line by receiving this batch's lines one by one.
+        results = []
+        for number, inbound in pending:
+            try:
+                results.append(receive_message(inbound))
+            except DomainError as error:
+                report.errors.append(f"line {number}: {error}")
+    for result in results:
         if result.created:
             report.created += 1
         else:
             report.duplicates += 1
-    return report

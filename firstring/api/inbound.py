@@ -8,14 +8,17 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
 from firstring.api.auth import current_user
-from firstring.api.schemas import CheckedIn, errors
+from firstring.api.schemas import BodyIn, CheckedIn, errors
 from firstring.channels.models import Channel
-from firstring.conversations.services import Inbound, receive_message
+from firstring.conversations.services import Inbound, ReceiveResult, receive_message, receive_messages
 from firstring.customers.identities import IdentityClaim, normalize_claim
 from firstring.customers.models import Identity
 from firstring.lib.errors import Forbidden, InvalidInput
 
 router = Router()
+
+# Messages in one batch request: a few hundred keep one transaction short and the body under 2 MB.
+MAX_BATCH = 500
 
 
 class Sender(CheckedIn):
@@ -64,36 +67,74 @@ def claims_from(sender: Sender, default_network: str) -> list[IdentityClaim]:
     return [normalize_claim(claim) for claim in raw]
 
 
+class InboundBatchIn(BodyIn):
+    messages: list[InboundIn] = Field(..., min_length=1, max_length=MAX_BATCH)
+
+
+class InboundBatchOut(Schema):
+    results: list[InboundOut]
+
+
+def inbound_from(payload: InboundIn, channels: dict[str, Channel | None]) -> Inbound:
+    """What the payload says, as the receive service takes it; `channels` caches the lookups by slug."""
+    if payload.channel not in channels:
+        channels[payload.channel] = Channel.objects.filter(slug=payload.channel, enabled=True).first()
+    channel = channels[payload.channel]
+    if channel is None:
+        raise InvalidInput(f"no enabled channel with slug {payload.channel!r}")
+    return Inbound(
+        channel=channel,
+        claims=claims_from(payload.sender, channel.slug),
+        text=payload.text,
+        html=payload.html,
+        external_id=payload.external_id,
+        thread=payload.thread,
+        subject=payload.subject,
+        name=payload.sender.name,
+        language=payload.language,
+        metadata=payload.metadata,
+    )
+
+
+def _out(result: ReceiveResult) -> InboundOut:
+    return InboundOut(
+        customer_id=result.customer.pk,
+        conversation_id=result.conversation.pk,
+        message_id=result.message.pk,
+        created=result.created,
+    )
+
+
+def _may_push(request: HttpRequest) -> None:
+    if not current_user(request).sees_everything:
+        raise Forbidden("only managers and admins may push inbound messages")
+
+
 @router.post(
     "",
     response={200: InboundOut, 201: InboundOut, **errors(400, 403, 413)},
     summary="Receive a message from any system",
 )
 def inbound(request: HttpRequest, payload: InboundIn) -> tuple[int, InboundOut]:
-    user = current_user(request)
-    if not user.sees_everything:
-        raise Forbidden("only managers and admins may push inbound messages")
-    channel = Channel.objects.filter(slug=payload.channel, enabled=True).first()
-    if channel is None:
-        raise InvalidInput(f"no enabled channel with slug {payload.channel!r}")
-    result = receive_message(
-        Inbound(
-            channel=channel,
-            claims=claims_from(payload.sender, channel.slug),
-            text=payload.text,
-            html=payload.html,
-            external_id=payload.external_id,
-            thread=payload.thread,
-            subject=payload.subject,
-            name=payload.sender.name,
-            language=payload.language,
-            metadata=payload.metadata,
-        )
-    )
-    out = InboundOut(
-        customer_id=result.customer.pk,
-        conversation_id=result.conversation.pk,
-        message_id=result.message.pk,
-        created=result.created,
-    )
-    return (201 if result.created else 200), out
+    _may_push(request)
+    result = receive_message(inbound_from(payload, {}))
+    return (201 if result.created else 200), _out(result)
+
+
+@router.post(
+    "/batch",
+    response={200: InboundBatchOut, **errors(400, 403, 413)},
+    summary="Receive up to 500 messages at once, stored in one transaction",
+    description="All or nothing: a message that cannot be stored fails the whole batch with 422, naming "
+    "its position, and nothing is stored. Each result says whether its message was new (`created`).",
+)
+def inbound_batch(request: HttpRequest, payload: InboundBatchIn) -> InboundBatchOut:
+    _may_push(request)
+    channels: dict[str, Channel | None] = {}
+    inbounds = []
+    for position, message in enumerate(payload.messages):
+        try:
+            inbounds.append(inbound_from(message, channels))
+        except InvalidInput as error:
+            raise InvalidInput(f"message {position}: {error}") from None
+    return InboundBatchOut(results=[_out(result) for result in receive_messages(inbounds)])

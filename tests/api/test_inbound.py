@@ -127,3 +127,47 @@ def test_text_the_database_cannot_store_is_422(api, body):
 def test_the_documentation_pages_answer_without_a_token(client):
     assert client.get("/api/v1/openapi.json").status_code == 200
     assert client.get("/api/v1/docs").status_code == 200
+
+
+def test_a_batch_is_stored_in_order_with_a_result_each(api):
+    messages = [
+        {"external_id": f"b-{n}", "from": {"email": f"b{n % 2}@example.com"}, "text": f"n{n}"}
+        for n in range(6)
+    ]
+    response = api("post", "/inbound/batch", json={"messages": [*messages, messages[0]]})
+    assert response.status_code == 200, response.content
+    results = response.json()["results"]
+    assert [r["created"] for r in results] == [True] * 6 + [False]
+    assert results[6] == {**results[0], "created": False}
+    assert len({r["conversation_id"] for r in results}) == 2
+    assert list(Message.objects.order_by("pk").values_list("text", flat=True)) == [f"n{n}" for n in range(6)]
+
+
+@pytest.mark.parametrize(
+    ("bad", "error"),
+    [
+        ({"from": {"email": "a@example.com"}, "text": "  "}, "message 1: the message is empty"),
+        ({"from": {"email": "nope"}, "text": "x"}, "message 1: not a valid e-mail address"),
+        (
+            {"from": {"email": "a@example.com"}, "text": "x", "channel": "nope"},
+            "message 1: no enabled channel",
+        ),
+    ],
+)
+def test_one_bad_message_fails_its_batch_with_422_and_stores_nothing(api, bad, error):
+    response = api("post", "/inbound/batch", json={"messages": [BODY, bad]})
+    assert response.status_code == 422
+    assert error in response.json()["detail"]
+    assert Message.objects.count() == 0 and Customer.objects.count() == 0
+
+
+@pytest.mark.parametrize("body", [{"messages": []}, {"messages": [BODY] * 501}, {"messages": "x"}, [BODY]])
+def test_empty_oversized_or_malformed_batches_are_422(api, body):
+    response = api("post", "/inbound/batch", json=body)
+    assert response.status_code == 422, response.content
+    assert Message.objects.count() == 0
+
+
+def test_agents_may_not_push_batches(agent):
+    response = make_api_caller(agent)("post", "/inbound/batch", json={"messages": [BODY]})
+    assert response.status_code == 403
