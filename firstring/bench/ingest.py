@@ -1,7 +1,8 @@
 """`firstring bench ingest`: inbound messages per second through the whole receive path.
 
-Every message goes through `receive_message` (redelivery check, customer lookup by identity,
-threading, storing, counters, after-commit live update and pipeline task) in a database of its own.
+Every message goes through `receive_messages` (redelivery check, customer lookup by identity,
+threading, storing, counters, after-commit live update and pipeline task) in a database of its own,
+`--batch` messages per call and transaction (100 by default; 1 is a webhook's one message per call).
 The traffic mixes first contacts and repeat senders, social threads and e-mail, and redeliveries.
 Only the receive calls are timed; building the traffic and migrating the database are not.
 """
@@ -96,23 +97,24 @@ def _inbounds(plans: Sequence[Plan]) -> list[Any]:
     return inbounds
 
 
-def _receive_all(inbounds: Sequence[Any]) -> tuple[int, int]:
-    from firstring.conversations.services import receive_message
+def _receive_all(inbounds: Sequence[Any], batch: int) -> tuple[int, int]:
+    from firstring.conversations.services import receive_messages
 
     created = redelivered = 0
-    for inbound in inbounds:
-        if receive_message(inbound).created:
-            created += 1
-        else:
-            redelivered += 1
+    for start in range(0, len(inbounds), batch):
+        for result in receive_messages(inbounds[start : start + batch]):
+            if result.created:
+                created += 1
+            else:
+                redelivered += 1
     return created, redelivered
 
 
-def _worker(plans: Sequence[Plan], start: Any, results: Any) -> None:
+def _worker(plans: Sequence[Plan], batch: int, start: Any, results: Any) -> None:
     connection.close()  # a forked process must not share the parent's socket
     inbounds = _inbounds(plans)
     start.wait()
-    results.put(_receive_all(inbounds))
+    results.put(_receive_all(inbounds, batch))
     connection.close()
 
 
@@ -120,10 +122,17 @@ def main(argv: list[str]) -> dict[str, Any]:
     parser = argparse.ArgumentParser(prog="firstring bench ingest", description=__doc__)
     parser.add_argument("--messages", type=int, default=20_000, help="How many inbound messages to receive.")
     parser.add_argument("--workers", type=int, default=1, help="Processes receiving at the same time.")
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=100,
+        help="Messages handed to receive_messages at once, as a mailbox poll, a firehose, an import or "
+        "POST /api/v1/inbound/batch do (1: one message per call, as a webhook delivers them).",
+    )
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
-    if args.messages < 1 or args.workers < 1:
-        parser.error("--messages and --workers must be at least 1")
+    if args.messages < 1 or args.workers < 1 or args.batch < 1:
+        parser.error("--messages, --workers and --batch must be at least 1")
 
     texts, source = support_texts(args.seed)
     plans = build_traffic(args.messages, args.seed, texts)
@@ -140,7 +149,7 @@ def main(argv: list[str]) -> dict[str, Any]:
         if args.workers == 1:
             inbounds = _inbounds(plans)
             began = time.perf_counter()
-            created, redelivered = _receive_all(inbounds)
+            created, redelivered = _receive_all(inbounds, args.batch)
             seconds = time.perf_counter() - began
         else:
             # Each worker gets whole customers, as a load balancer keyed on the sender would do.
@@ -151,7 +160,9 @@ def main(argv: list[str]) -> dict[str, Any]:
             context = multiprocessing.get_context("fork")
             # The clock starts once every worker has built its messages.
             start, results = context.Barrier(args.workers + 1), context.Queue()
-            processes = [context.Process(target=_worker, args=(share, start, results)) for share in shares]
+            processes = [
+                context.Process(target=_worker, args=(share, args.batch, start, results)) for share in shares
+            ]
             for process in processes:
                 process.start()
             start.wait()
@@ -174,6 +185,7 @@ def main(argv: list[str]) -> dict[str, Any]:
         "messages_per_second": round(len(plans) / seconds, 1),
         "seconds": round(seconds, 3),
         "workers": args.workers,
+        "batch": args.batch,
         "created": created,
         "redelivered": redelivered,
         "stored_messages": stored,
