@@ -53,14 +53,16 @@ def conversation_set_status(
 
 
 def conversation_assign(
-    *, conversation: Conversation, assignee: User | None, actor: User | None
+    *, conversation: Conversation, assignee: User | None, actor: User | None, routed: bool = False
 ) -> Conversation:
-    """Assign to a staff user (or nobody). The assignee must be allowed to see the conversation."""
+    """Assign to a staff user (or nobody). The assignee must be a member of the conversation's team,
+    unless the router chose them (routed): after a long wait it looks beyond the team."""
     if assignee is not None:
         if not assignee.is_active:
             raise InvalidInput(f"{assignee.email} is not active")
         if (
-            conversation.team_id
+            not routed
+            and conversation.team_id
             and not assignee.sees_everything
             and not assignee.teams.filter(pk=conversation.team_id).exists()
         ):
@@ -80,6 +82,7 @@ def conversation_assign(
             {
                 "from": previous.email if previous else None,
                 "to": assignee.email if assignee else None,
+                **({"routed": True} if routed else {}),
             },
         )
     return conversation
