@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "firstring.customers",
     "firstring.channels",
     "firstring.conversations",
+    "firstring.routing",
     "firstring.api",
     "firstring.ops",
     "firstring.web",
@@ -222,6 +223,13 @@ FIRSTRING_REOPEN_WINDOW_HOURS = env_int("FIRSTRING_REOPEN_WINDOW_HOURS", 24 * 7)
 FIRSTRING_OUTBOX_MAX_ATTEMPTS = env_int("FIRSTRING_OUTBOX_MAX_ATTEMPTS", 6)
 FIRSTRING_OUTBOX_BACKOFF_SECONDS = env_int("FIRSTRING_OUTBOX_BACKOFF_SECONDS", 30)
 FIRSTRING_DEFAULT_PHONE_REGION = env_str("FIRSTRING_DEFAULT_PHONE_REGION", "US")
+# Routing: how long an offer rings, and after how many seconds of waiting a task relaxes its needs
+# (any skill level, then anyone on the team, then anyone), so that a customer always reaches a human.
+FIRSTRING_ROUTING_OFFER_SECONDS = env_int("FIRSTRING_ROUTING_OFFER_SECONDS", 30)
+FIRSTRING_ROUTING_RELAX_SECONDS = [
+    int(s) for s in env_list("FIRSTRING_ROUTING_RELAX_SECONDS", ["60", "180", "600"])
+]
+FIRSTRING_ROUTING_MISSES_BEFORE_AWAY = env_int("FIRSTRING_ROUTING_MISSES_BEFORE_AWAY", 3)
 FIRSTRING_CHANNEL_PLUGINS = env_list(
     "FIRSTRING_CHANNEL_PLUGINS",
     ["firstring.channels.api"],

@@ -31,8 +31,17 @@ def _sweep_outbox() -> None:
     outbox_sweep()
 
 
+def _route() -> None:
+    from firstring.routing.services import offers_expire, route_waiting
+
+    # Unanswered offers go back to the queue, and tasks that could not be offered before (nobody free,
+    # or a need that relaxes with waiting) are tried again.
+    offers_expire()
+    route_waiting()
+
+
 # Jobs run by every worker between tasks; each must be safe to run concurrently in several workers.
-PERIODIC_JOBS: list[tuple[str, Callable[[], None]]] = [("outbox sweep", _sweep_outbox)]
+PERIODIC_JOBS: list[tuple[str, Callable[[], None]]] = [("outbox sweep", _sweep_outbox), ("routing", _route)]
 
 
 def worker_heartbeat(*, worker_id: str, started_at: datetime) -> None:

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class RoutingConfig(AppConfig):
+    name = "firstring.routing"
+    label = "routing"
+    verbose_name = "Routing"
+
+    def ready(self) -> None:
+        # Every received message may need an agent: the router hears of it through the pipeline.
+        from firstring.conversations import pipeline
+        from firstring.routing.services.queue import tasks_for_messages
+
+        pipeline.register_step("routing", tasks_for_messages)

@@ -1,0 +1,144 @@
+"""Agents' presence and the router's work: one task per conversation waiting for an agent, and the log of
+every routing decision."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from firstring.accounts.models import Skill, Team
+from firstring.conversations.models import Conversation
+
+
+class AgentState(models.Model):
+    """What the router knows of an agent: whether they take work, and since when they had none offered."""
+
+    class Presence(models.TextChoices):
+        AVAILABLE = "available", "Available"
+        BUSY = "busy", "Busy"
+        AWAY = "away", "Away"
+        OFFLINE = "offline", "Offline"
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="routing")
+    presence = models.CharField(max_length=16, choices=Presence.choices, default=Presence.OFFLINE)
+    presence_changed_at = models.DateTimeField(default=timezone.now)
+    # "Longest idle first": the agent offered work the longest time ago goes first (never offered: first).
+    last_offered_at = models.DateTimeField(null=True, blank=True)
+    # Offers declined or left to time out in a row; at the limit the agent is set away.
+    missed_offers = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["presence", "last_offered_at"], name="agentstate_idle")]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.presence})"
+
+
+class TeamRouting(models.Model):
+    """A team's routing settings; a team without a row routes automatically with the default capacities."""
+
+    team = models.OneToOneField(Team, on_delete=models.CASCADE, related_name="routing")
+    auto_assign = models.BooleanField(
+        default=True, help_text="Offer work to agents; off, agents pick conversations from the queue."
+    )
+    # Conversations an agent of this team handles at once, by channel kind; "default" for the rest.
+    capacity = models.JSONField(default=dict, blank=True)
+
+    def __str__(self) -> str:
+        return f"Routing of {self.team}"
+
+
+class RoutingTask(models.Model):
+    """A conversation waiting for an agent, offered to one, or assigned through the router."""
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", "Waiting"
+        OFFERED = "offered", "Offered"
+        ASSIGNED = "assigned", "Assigned"
+        CANCELLED = "cancelled", "Cancelled"
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="routing_tasks")
+    channel_kind = models.CharField(max_length=32)
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    skills = models.ManyToManyField(Skill, through="TaskSkill", related_name="+", blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.WAITING)
+    enqueued_at = models.DateTimeField(default=timezone.now)
+    # The score as a time: enqueued_at less the task's head start for priority and tone. Ordering by it is
+    # ordering by score now and at any later moment, since every waiting task ages at the same rate; so
+    # one index serves "highest score first", and an old task always overtakes newer urgent work.
+    rank_at = models.DateTimeField(default=timezone.now)
+    offered_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    offered_at = models.DateTimeField(null=True, blank=True)
+    offer_expires_at = models.DateTimeField(null=True, blank=True)
+    offers = models.PositiveIntegerField(default=0)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            # One live task per conversation: enqueueing twice is a no-op, whatever the race.
+            models.UniqueConstraint(
+                fields=["conversation"],
+                condition=Q(status__in=["waiting", "offered"]),
+                name="routingtask_one_live_per_conversation",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="offered", offered_to__isnull=False, offer_expires_at__isnull=False)
+                | ~Q(status="offered"),
+                name="routingtask_offer_has_agent",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "rank_at", "id"], name="routingtask_queue"),
+            models.Index(fields=["status", "offer_expires_at"], name="routingtask_offers"),
+            models.Index(fields=["offered_to", "status"], name="routingtask_agent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Routing task {self.pk} ({self.status}) for conversation {self.conversation_id}"
+
+
+class TaskSkill(models.Model):
+    task = models.ForeignKey(RoutingTask, on_delete=models.CASCADE)
+    skill = models.ForeignKey(Skill, on_delete=models.CASCADE)
+    # The level the task prefers; while the task waits, any level and then no skill at all will do.
+    level = models.PositiveSmallIntegerField(default=1)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["task", "skill"], name="taskskill_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.skill} ≥ {self.level}"
+
+
+class RoutingEvent(models.Model):
+    """One routing decision or outcome, with the reason, so that "why did this go to Ana?" has an answer."""
+
+    class Kind(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        OFFERED = "offered", "Offered"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        TIMED_OUT = "timed_out", "Offer timed out"
+        CANCELLED = "cancelled", "Cancelled"
+        AWAY = "away", "Agent set away"
+
+    task = models.ForeignKey(
+        RoutingTask, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+    )
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("created_at", "id")
+        indexes = [models.Index(fields=["task", "created_at"], name="routingevent_task")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} (task {self.task_id})"

@@ -1,0 +1,193 @@
+"""The router: the highest-ranked waiting tasks are offered to the longest-idle eligible agents with room.
+
+Correct under concurrency with several router processes on PostgreSQL: waiting tasks are claimed with
+SKIP LOCKED, so two routers never take the same task, and an agent's row is locked while their load is
+counted and an offer written, so no agent is offered more than their capacity. On SQLite, writers are
+serialised by the IMMEDIATE transactions and the same code is correct.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Exists, F, OuterRef, QuerySet
+from django.utils import timezone
+
+from firstring.accounts.models import UserSkill
+from firstring.conversations.models import Conversation
+from firstring.routing.models import AgentState, RoutingEvent, RoutingTask, TaskSkill, TeamRouting
+
+# Conversations an agent handles at once, by channel kind, unless their team says otherwise.
+DEFAULT_CAPACITY = {"phone": 1, "chat": 3, "default": 8}
+# A call blocks new work of every kind while it lasts.
+EXCLUSIVE_KINDS = frozenset({"phone"})
+# The relaxation steps, in order: what a task asks of its agent after waiting past each threshold.
+STEPS = ("preferred skill level", "the skill at any level", "anyone on the team", "anyone available")
+_AGENTS_PER_QUERY = 50
+
+
+@dataclass(frozen=True)
+class Offer:
+    task: RoutingTask
+    agent_id: int
+    step: int
+
+
+def route_waiting(*, limit: int = 100, now: datetime | None = None) -> list[Offer]:
+    """Offer up to `limit` waiting tasks, highest rank first, each to the best agent free for it."""
+    now = now or timezone.now()
+    offers: list[Offer] = []
+    with transaction.atomic():
+        if not AgentState.objects.filter(presence=AgentState.Presence.AVAILABLE).exists():
+            return offers
+        tasks = (
+            RoutingTask.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(status=RoutingTask.Status.WAITING)
+            # Teams that switched auto-assignment off pick from their queue themselves.
+            .exclude(team__routing__auto_assign=False)
+            .select_related("conversation")
+            .order_by("rank_at", "id")[:limit]
+        )
+        for task in tasks:
+            if not _needs_agent(task.conversation):
+                _cancel(task, now, "the conversation was assigned or closed while it waited")
+                continue
+            offer = _offer_to_best_agent(task, now)
+            if offer is not None:
+                offers.append(offer)
+    return offers
+
+
+def step_for(task: RoutingTask, now: datetime) -> int:
+    waited = (now - task.enqueued_at).total_seconds()
+    thresholds = settings.FIRSTRING_ROUTING_RELAX_SECONDS
+    return sum(1 for threshold in thresholds[: len(STEPS) - 1] if waited >= threshold)
+
+
+def capacity(task: RoutingTask) -> int:
+    configured = DEFAULT_CAPACITY
+    if task.team_id is not None:
+        team = TeamRouting.objects.filter(team_id=task.team_id).values_list("capacity", flat=True).first()
+        configured = {**DEFAULT_CAPACITY, **(team or {})}
+    return int(configured.get(task.channel_kind, configured["default"]))
+
+
+def agent_loads(user_ids: Iterable[int]) -> dict[int, Counter[str]]:
+    """Work each agent holds, by channel kind: open conversations assigned to them and offers ringing."""
+    ids = list(user_ids)
+    loads: dict[int, Counter[str]] = {user_id: Counter() for user_id in ids}
+    assigned = (
+        Conversation.objects.filter(assignee_id__in=ids, status=Conversation.Status.OPEN)
+        .values("assignee_id", "channel__kind")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for row in assigned:
+        loads[row["assignee_id"]][row["channel__kind"]] += row["n"]
+    offered = (
+        RoutingTask.objects.filter(offered_to_id__in=ids, status=RoutingTask.Status.OFFERED)
+        .values("offered_to_id", "channel_kind")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for offer in offered:
+        loads[offer["offered_to_id"]][offer["channel_kind"]] += offer["n"]
+    return loads
+
+
+def has_room(load: Counter[str], kind: str, limit: int) -> bool:
+    """Room for one more of `kind`: under the limit, and no call in progress (a call blocks new work)."""
+    if any(load[exclusive] for exclusive in EXCLUSIVE_KINDS):
+        return False
+    return load[kind] < limit
+
+
+def _needs_agent(conversation: Conversation) -> bool:
+    return conversation.assignee_id is None and conversation.status == Conversation.Status.OPEN
+
+
+def _candidates(task: RoutingTask, step: int, needs: Sequence[TaskSkill]) -> QuerySet[AgentState]:
+    agents = AgentState.objects.filter(presence=AgentState.Presence.AVAILABLE, user__is_active=True)
+    if task.team_id is not None and step < 3:
+        agents = agents.filter(user__teams=task.team_id)
+    if step < 2:
+        for need in needs:
+            level = need.level if step == 0 else 1
+            agents = agents.filter(
+                Exists(
+                    UserSkill.objects.filter(
+                        user_id=OuterRef("user_id"), skill_id=need.skill_id, level__gte=level
+                    )
+                )
+            )
+    return agents.order_by(F("last_offered_at").asc(nulls_first=True), "id")
+
+
+def _offer_to_best_agent(task: RoutingTask, now: datetime) -> Offer | None:
+    step = step_for(task, now)
+    needs = list(TaskSkill.objects.filter(task=task).select_related("skill"))
+    limit = capacity(task)
+    candidates = _candidates(task, step, needs)
+    start = 0
+    while True:
+        chunk = list(candidates[start : start + _AGENTS_PER_QUERY])
+        if not chunk:
+            return None
+        loads = agent_loads(state.user_id for state in chunk)
+        for state in chunk:
+            if not has_room(loads[state.user_id], task.channel_kind, limit):
+                continue
+            # Lock the agent, then count again: another router may have offered them work meanwhile.
+            locked = (
+                AgentState.objects.select_for_update(skip_locked=True)
+                .filter(pk=state.pk, presence=AgentState.Presence.AVAILABLE)
+                .first()
+            )
+            if locked is None or not has_room(
+                agent_loads([state.user_id])[state.user_id], task.channel_kind, limit
+            ):
+                continue
+            _write_offer(task, locked, step, needs, now)
+            return Offer(task=task, agent_id=locked.user_id, step=step)
+        start += _AGENTS_PER_QUERY
+
+
+def _write_offer(
+    task: RoutingTask, state: AgentState, step: int, needs: Sequence[TaskSkill], now: datetime
+) -> None:
+    task.status = RoutingTask.Status.OFFERED
+    task.offered_to_id = state.user_id
+    task.offered_at = now
+    task.offer_expires_at = now + timedelta(seconds=settings.FIRSTRING_ROUTING_OFFER_SECONDS)
+    task.offers += 1
+    task.save(update_fields=["status", "offered_to", "offered_at", "offer_expires_at", "offers"])
+    idle_since = state.last_offered_at
+    state.last_offered_at = now
+    state.save(update_fields=["last_offered_at"])
+    RoutingEvent.objects.create(
+        task=task,
+        agent_id=state.user_id,
+        kind=RoutingEvent.Kind.OFFERED,
+        data={
+            "why": f"longest idle available agent with {STEPS[step]}",
+            "step": step,
+            "skills": [f"{n.skill.name} ≥ {n.level}" for n in needs],
+            "idle_since": idle_since.isoformat() if idle_since else None,
+            "waited_seconds": int((now - task.enqueued_at).total_seconds()),
+        },
+        created_at=now,
+    )
+
+
+def _cancel(task: RoutingTask, now: datetime, why: str) -> None:
+    task.status = RoutingTask.Status.CANCELLED
+    task.finished_at = now
+    task.save(update_fields=["status", "finished_at"])
+    RoutingEvent.objects.create(
+        task=task, kind=RoutingEvent.Kind.CANCELLED, data={"why": why}, created_at=now
+    )

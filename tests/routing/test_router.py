@@ -1,0 +1,232 @@
+"""The router: who gets offered what, in which order, within which capacity, and what happens next."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from firstring.accounts.models import Skill, Team, User, UserSkill
+from firstring.conversations.models import Conversation, ConversationEvent
+from firstring.conversations.services import (
+    conversation_assign,
+    conversation_set_priority,
+    conversation_set_status,
+)
+from firstring.lib.errors import Conflict
+from firstring.routing.models import AgentState, RoutingEvent, RoutingTask, TeamRouting
+from firstring.routing.services import (
+    offer_accept,
+    offer_decline,
+    offers_expire,
+    presence_set,
+    route_waiting,
+    task_enqueue,
+    tasks_for_messages,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def make_agent(support_team):
+    def _make(name: str, *, team: Team | None = support_team, available: bool = True, **skills: int) -> User:
+        user = User.objects.create_user(email=f"{name}@example.com", password="pw-agent-123", name=name)
+        if team is not None:
+            team.members.add(user)
+        for skill_name, level in skills.items():
+            skill, _ = Skill.objects.get_or_create(kind=Skill.Kind.LANGUAGE, name=skill_name)
+            UserSkill.objects.create(user=user, skill=skill, level=level)
+        if available:
+            presence_set(user=user, presence=AgentState.Presence.AVAILABLE)
+        return user
+
+    return _make
+
+
+@pytest.fixture
+def waiting(receive, email_channel):
+    """A conversation queued for an agent: waiting(email, priority=…, ago=timedelta, language=…)."""
+
+    def _waiting(
+        email: str, *, priority: int | None = None, ago: timedelta = timedelta(0), **fields
+    ) -> RoutingTask:
+        result = receive(email=email, channel=email_channel, **fields)
+        conversation = result.conversation
+        if priority is not None:
+            conversation_set_priority(conversation=conversation, priority=priority, actor=None)
+            conversation.refresh_from_db()
+        task = task_enqueue(conversation=conversation)
+        assert task is not None
+        if ago:
+            RoutingTask.objects.filter(pk=task.pk).update(
+                enqueued_at=task.enqueued_at - ago, rank_at=task.rank_at - ago
+            )
+            task.refresh_from_db()
+        return task
+
+    return _waiting
+
+
+def _offered_to(task: RoutingTask) -> str | None:
+    task.refresh_from_db()
+    return task.offered_to.name if task.offered_to else None
+
+
+def test_a_received_message_is_queued_and_offered_at_once(receive, email_channel, make_agent):
+    ana = make_agent("ana")
+    result = receive(email="carla@example.com", channel=email_channel)
+    tasks_for_messages([result.message.pk])
+    task = RoutingTask.objects.get(conversation=result.conversation)
+    assert task.status == "offered" and task.offered_to == ana
+    # A second message in the same conversation does not queue it twice.
+    again = receive(email="carla@example.com", channel=email_channel)
+    tasks_for_messages([again.message.pk])
+    assert RoutingTask.objects.filter(conversation=result.conversation).count() == 1
+
+
+def test_higher_score_first_and_aging_lets_old_work_overtake_new_urgent_work(waiting, make_agent):
+    normal_old = waiting("old@example.com", ago=timedelta(minutes=45))
+    urgent_new = waiting("urgent@example.com", priority=Conversation.Priority.URGENT)
+    high = waiting("high@example.com", priority=Conversation.Priority.HIGH, ago=timedelta(minutes=5))
+    normal_new = waiting("new@example.com", ago=timedelta(minutes=1))
+    order = list(RoutingTask.objects.filter(status="waiting").order_by("rank_at", "id"))
+    # Urgent is a 30-minute head start: 45 minutes of waiting beat it; high (10 + 5) beats a normal 1.
+    assert order == [normal_old, urgent_new, high, normal_new]
+    make_agent("ana")
+    offers = route_waiting()
+    assert [o.task.pk for o in offers] == [normal_old.pk, urgent_new.pk, high.pk, normal_new.pk]
+
+
+def test_the_longest_idle_agent_with_room_gets_the_offer(waiting, make_agent):
+    ana, bo = make_agent("ana"), make_agent("bo")
+    AgentState.objects.filter(user=ana).update(last_offered_at=timezone.now())
+    AgentState.objects.filter(user=bo).update(last_offered_at=timezone.now() - timedelta(hours=1))
+    first = waiting("a@example.com")
+    route_waiting()
+    assert _offered_to(first) == "bo"
+    second = waiting("b@example.com")
+    route_waiting()
+    assert _offered_to(second) == "ana"  # bo was offered work just now
+
+
+def test_no_agent_is_offered_more_than_their_capacity(waiting, make_agent, support_team):
+    TeamRouting.objects.create(team=support_team, capacity={"email": 2})
+    make_agent("ana")
+    tasks = [waiting(f"c{n}@example.com") for n in range(4)]
+    route_waiting()
+    assert [t.status for t in RoutingTask.objects.filter(pk__in=[t.pk for t in tasks]).order_by("pk")] == [
+        "offered",
+        "offered",
+        "waiting",
+        "waiting",
+    ]
+
+
+def test_an_open_call_blocks_new_work(waiting, make_agent, receive, support_team):
+    from firstring.channels.models import Channel
+
+    ana = make_agent("ana")
+    phone = Channel.objects.create(kind="phone", slug="phone", name="Phone", team=support_team)
+    call = receive(phone="+12025550143", channel=phone, text="(call)")
+    conversation_assign(conversation=call.conversation, assignee=ana, actor=ana)
+    task = waiting("d@example.com")
+    assert route_waiting() == []
+    conversation_set_status(conversation=call.conversation, status="resolved", actor=ana)
+    assert [o.task.pk for o in route_waiting()] == [task.pk]
+
+
+def test_requirements_relax_while_a_task_waits(waiting, make_agent, settings):
+    settings.FIRSTRING_ROUTING_RELAX_SECONDS = [60, 180, 600]
+    make_agent("novice", es=1)
+    make_agent("plain")
+    task = waiting("e@example.com", language="es")  # prefers Spanish at level 3
+    assert route_waiting() == []
+    RoutingTask.objects.filter(pk=task.pk).update(enqueued_at=timezone.now() - timedelta(seconds=90))
+    assert [(o.task.pk, o.step) for o in route_waiting()] == [(task.pk, 1)]
+    assert _offered_to(task) == "novice"
+    event = RoutingEvent.objects.filter(task=task, kind="offered").get()
+    assert event.data["why"] == "longest idle available agent with the skill at any level"
+
+
+def test_after_a_long_wait_anyone_available_is_offered_the_work(waiting, make_agent, billing_team, settings):
+    settings.FIRSTRING_ROUTING_RELAX_SECONDS = [60, 180, 600]
+    outsider = make_agent("outsider", team=billing_team)
+    task = waiting("f@example.com")
+    assert route_waiting() == []
+    RoutingTask.objects.filter(pk=task.pk).update(enqueued_at=timezone.now() - timedelta(seconds=700))
+    assert route_waiting()[0].step == 3
+    offer_accept(task=task, agent=outsider)
+    conversation = Conversation.objects.get(pk=task.conversation_id)
+    assert conversation.assignee == outsider
+    event = conversation.events.get(kind=ConversationEvent.Kind.ASSIGNED)
+    assert event.data == {"from": None, "to": "outsider@example.com", "routed": True}
+
+
+def test_accepting_assigns_and_declining_offers_it_to_the_next_agent(waiting, make_agent):
+    ana, bo = make_agent("ana"), make_agent("bo")
+    AgentState.objects.filter(user=bo).update(last_offered_at=timezone.now())
+    task = waiting("g@example.com")
+    route_waiting()
+    assert _offered_to(task) == "ana"
+    with pytest.raises(Conflict):
+        offer_accept(task=task, agent=bo)
+    offer_decline(task=task, agent=ana)
+    route_waiting()
+    assert _offered_to(task) == "bo"
+    offer_accept(task=task, agent=bo)
+    task.refresh_from_db()
+    assert task.status == "assigned"
+    assert Conversation.objects.get(pk=task.conversation_id).assignee == bo
+    kinds = list(RoutingEvent.objects.filter(task=task).values_list("kind", "agent__name"))
+    assert kinds == [
+        ("queued", None),
+        ("offered", "ana"),
+        ("declined", "ana"),
+        ("offered", "bo"),
+        ("accepted", "bo"),
+    ]
+
+
+def test_unanswered_offers_time_out_and_repeated_misses_set_the_agent_away(waiting, make_agent, settings):
+    settings.FIRSTRING_ROUTING_MISSES_BEFORE_AWAY = 2
+    ana = make_agent("ana")
+    tasks = [waiting(f"h{n}@example.com") for n in range(2)]
+    route_waiting()
+    assert offers_expire() == 0
+    later = timezone.now() + timedelta(seconds=settings.FIRSTRING_ROUTING_OFFER_SECONDS + 1)
+    assert offers_expire(now=later) == 2
+    assert {t.status for t in RoutingTask.objects.filter(pk__in=[t.pk for t in tasks])} == {"waiting"}
+    state = AgentState.objects.get(user=ana)
+    assert state.presence == "away" and state.missed_offers == 2
+    assert route_waiting() == []  # nobody is available now
+    with pytest.raises(Conflict):
+        offer_accept(task=tasks[0], agent=ana)
+
+
+def test_an_expired_offer_cannot_be_accepted(waiting, make_agent):
+    ana = make_agent("ana")
+    task = waiting("i@example.com")
+    route_waiting()
+    RoutingTask.objects.filter(pk=task.pk).update(offer_expires_at=timezone.now() - timedelta(seconds=1))
+    with pytest.raises(Conflict, match="expired"):
+        offer_accept(task=task, agent=ana)
+
+
+def test_work_assigned_by_hand_meanwhile_is_taken_off_the_queue(waiting, make_agent, agent):
+    task = waiting("j@example.com")
+    conversation_assign(conversation=task.conversation, assignee=agent, actor=agent)
+    make_agent("cy")
+    assert route_waiting() == []
+    task.refresh_from_db()
+    assert task.status == "cancelled"
+
+
+def test_teams_without_auto_assignment_are_left_to_pick_from_the_queue(waiting, make_agent, support_team):
+    TeamRouting.objects.create(team=support_team, auto_assign=False)
+    make_agent("ana")
+    task = waiting("k@example.com")
+    assert route_waiting() == []
+    TeamRouting.objects.filter(team=support_team).update(auto_assign=True)
+    assert [o.task.pk for o in route_waiting()] == [task.pk]
