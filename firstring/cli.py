@@ -48,7 +48,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "firstring.settings")
     worker: subprocess.Popen[bytes] | None = None
     if not args.no_worker:
-        worker = subprocess.Popen([sys.executable, "-m", "firstring", "worker"])
+        env = dict(os.environ)
+        if os.environ.get("FIRSTRING_CHANNEL_LAYER", "memory") == "memory" and args.workers == 1:
+            # The worker's live updates (offers, deliveries) reach the agents' websockets through us.
+            host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host  # noqa: S104
+            env.setdefault("FIRSTRING_LIVE_FORWARD_URL", f"http://{host}:{args.port}/internal/live/")
+        worker = subprocess.Popen([sys.executable, "-m", "firstring", "worker"], env=env)
     # uvicorn re-raises SIGTERM after its graceful shutdown; as SystemExit it runs the finally below,
     # which stops the worker instead of leaving it orphaned.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))

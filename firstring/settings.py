@@ -218,6 +218,10 @@ if CHANNEL_LAYER == "redis":
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+# Where a worker hands its live updates when the channel layer is in memory: `firstring serve` sets it
+# for the worker it starts, so agents see what the worker did (offers, deliveries) without Redis.
+FIRSTRING_LIVE_FORWARD_URL = env_str("FIRSTRING_LIVE_FORWARD_URL", "")
+
 # Domain knobs.
 FIRSTRING_REOPEN_WINDOW_HOURS = env_int("FIRSTRING_REOPEN_WINDOW_HOURS", 24 * 7)
 FIRSTRING_OUTBOX_MAX_ATTEMPTS = env_int("FIRSTRING_OUTBOX_MAX_ATTEMPTS", 6)

@@ -7,6 +7,7 @@ from firstring.web import views as web_views
 
 urlpatterns = [
     path("healthz", web_views.healthz, name="healthz"),
+    path("internal/live/", web_views.live_forward, name="live-forward"),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("accounts/", include("firstring.web.auth_urls")),

@@ -1,5 +1,5 @@
 """The agents' pages, one module per screen."""
 
-from firstring.web.views.ops import healthz
+from firstring.web.views.ops import healthz, live_forward
 
-__all__ = ["healthz"]
+__all__ = ["healthz", "live_forward"]
