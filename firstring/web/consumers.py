@@ -8,7 +8,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from firstring.conversations.access import conversations_visible_to
-from firstring.conversations.live import INBOX_GROUP
+from firstring.conversations.live import INBOX_GROUP, user_group
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
@@ -17,11 +17,18 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if user is None or not user.is_authenticated:
             await self.close(code=4401)
             return
-        await self.channel_layer.group_add(INBOX_GROUP, self.channel_name)
+        self.groups_joined = (INBOX_GROUP, user_group(user.pk))
+        for group in self.groups_joined:
+            await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
-        await self.channel_layer.group_discard(INBOX_GROUP, self.channel_name)
+        for group in getattr(self, "groups_joined", ()):
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def user_notice(self, event: dict[str, Any]) -> None:
+        # Sent to this user's own group only: their offers changed, the page fetches them.
+        await self.send_json({"type": "notice", "kind": event["kind"]})
 
     async def conversation_changed(self, event: dict[str, Any]) -> None:
         if await self._may_see(event["conversation_id"]):

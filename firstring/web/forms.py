@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from firstring.conversations.models import Conversation, Tone
 from firstring.conversations.selectors import SORTS, VIEWS, InboxFilter
 from firstring.lib.errors import InvalidInput
+from firstring.routing.models import AgentState
 
 SORT_LABELS = {
     "recent": "Most recent",
@@ -95,6 +96,10 @@ class StatusForm(forms.Form):
         if data.get("status") == Conversation.Status.SNOOZED and not data.get("snoozed_until"):
             raise ValidationError("Choose until when to snooze.")
         return data
+
+
+class PresenceForm(forms.Form):
+    presence = forms.ChoiceField(choices=AgentState.Presence.choices)
 
 
 class PriorityForm(forms.Form):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from firstring.web.views import conversation, customers, inbox
+from firstring.web.views import conversation, customers, inbox, routing
 
 app_name = "web"
 
@@ -23,6 +23,11 @@ urlpatterns = [
         name="conversation-priority",
     ),
     path("conversations/<int:conversation_id>/tags/", conversation.set_tags, name="conversation-tags"),
+    path("routing/bar/", routing.routing_bar, name="routing-bar"),
+    path("routing/presence/", routing.set_presence, name="routing-presence"),
+    path("routing/offers/", routing.offers, name="routing-offers"),
+    path("routing/offers/<int:task_id>/accept/", routing.accept, name="offer-accept"),
+    path("routing/offers/<int:task_id>/decline/", routing.decline, name="offer-decline"),
     path("customers/", customers.customer_list, name="customers"),
     path("customers/<int:customer_id>/", customers.customer_detail, name="customer"),
     path("customers/<int:customer_id>/merge/", customers.customer_merge_view, name="customer-merge"),

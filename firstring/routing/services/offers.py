@@ -12,6 +12,7 @@ from firstring.accounts.models import User
 from firstring.conversations.services import conversation_assign
 from firstring.lib.errors import Conflict, InvalidInput
 from firstring.routing.models import AgentState, RoutingEvent, RoutingTask
+from firstring.routing.services.router import notify_agent
 
 
 def presence_set(*, user: User, presence: str) -> AgentState:
@@ -51,6 +52,7 @@ def offer_accept(*, task: RoutingTask, agent: User) -> RoutingTask:
         state.missed_offers = 0
         state.save(update_fields=["missed_offers"])
         RoutingEvent.objects.create(task=task, agent=agent, kind=RoutingEvent.Kind.ACCEPTED, created_at=now)
+        notify_agent(agent.pk)
         conversation_assign(conversation=task.conversation, assignee=agent, actor=agent, routed=True)
     return task
 
@@ -95,6 +97,7 @@ def _back_to_queue(task: RoutingTask, agent: User, kind: str, now: datetime) -> 
     task.offer_expires_at = None
     task.save(update_fields=["status", "offered_to", "offered_at", "offer_expires_at"])
     RoutingEvent.objects.create(task=task, agent=agent, kind=kind, created_at=now)
+    notify_agent(agent.pk)
     state = agent_state_locked(agent)
     state.missed_offers += 1
     fields = ["missed_offers"]

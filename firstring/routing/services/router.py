@@ -19,6 +19,7 @@ from django.db.models import Count, Exists, F, OuterRef, QuerySet
 from django.utils import timezone
 
 from firstring.accounts.models import UserSkill
+from firstring.conversations import live
 from firstring.conversations.models import Conversation
 from firstring.routing.models import AgentState, RoutingEvent, RoutingTask, TaskSkill, TeamRouting
 
@@ -169,6 +170,7 @@ def _write_offer(
     idle_since = state.last_offered_at
     state.last_offered_at = now
     state.save(update_fields=["last_offered_at"])
+    notify_agent(state.user_id)
     RoutingEvent.objects.create(
         task=task,
         agent_id=state.user_id,
@@ -182,6 +184,11 @@ def _write_offer(
         },
         created_at=now,
     )
+
+
+def notify_agent(user_id: int) -> None:
+    """After commit, the agent's open screens fetch their offers again (the offer rings or stops)."""
+    transaction.on_commit(lambda: live.publish_notice(user_ids=[user_id], kind="offer"))
 
 
 def _cancel(task: RoutingTask, now: datetime, why: str) -> None:

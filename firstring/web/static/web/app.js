@@ -74,9 +74,10 @@
     }
   });
   document.addEventListener("htmx:afterRequest", function (event) {
-    // A successful action clears an old error.
+    // A successful action clears an old error; a refresh in the background (live updates, offers) does not.
     const alerts = document.getElementById("alerts");
-    if (event.detail.successful && alerts && event.detail.target !== alerts) alerts.textContent = "";
+    const action = event.detail.requestConfig && event.detail.requestConfig.verb !== "get";
+    if (action && event.detail.successful && alerts && event.detail.target !== alerts) alerts.textContent = "";
   });
   document.addEventListener("htmx:sendError", function () {
     const alerts = document.getElementById("alerts");
@@ -93,7 +94,7 @@
     return function () { clearTimeout(timer); timer = setTimeout(fn, ms); };
   }
 
-  function connect(onChange) {
+  function connect(onMessage) {
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
     let delay = 1000;
     function open() {
@@ -101,11 +102,12 @@
       socket.addEventListener("open", function () {
         delay = 1000;
         document.documentElement.dataset.live = "connected";
+        onMessage({ type: "connected" }); // notices may have been missed while disconnected
       });
       socket.addEventListener("message", function (message) {
         let data;
         try { data = JSON.parse(message.data); } catch (e) { return; }
-        if (data && data.type === "conversation.changed") onChange(data);
+        if (data && typeof data.type === "string") onMessage(data);
       });
       socket.addEventListener("close", function (event) {
         document.documentElement.dataset.live = "closed";
@@ -118,12 +120,13 @@
   }
 
   function start() {
+    const handlers = [];
     const inbox = document.querySelector("[data-live=inbox]");
     if (inbox) {
       const refresh = debounce(function () {
         htmx.ajax("GET", location.pathname + location.search, { target: "#inbox-list", swap: "outerHTML" });
       }, 400);
-      connect(refresh);
+      handlers.push(function (data) { if (data.type === "conversation.changed") refresh(); });
     }
     const page = document.querySelector("[data-live=conversation]");
     if (page) {
@@ -132,8 +135,19 @@
       const refresh = debounce(function () {
         htmx.ajax("GET", url, { target: "#timeline", swap: "outerHTML" });
       }, 200);
-      connect(function (data) { if (data.conversation_id === id) refresh(); });
+      handlers.push(function (data) {
+        if (data.type === "conversation.changed" && data.conversation_id === id) refresh();
+      });
     }
+    // Offers ring on every page: a notice makes the routing bar fetch them again.
+    if (document.getElementById("routing-bar")) {
+      handlers.push(function (data) {
+        if ((data.type === "notice" && data.kind === "offer") || data.type === "connected") {
+          htmx.trigger(document.body, "offers-changed");
+        }
+      });
+    }
+    if (handlers.length) connect(function (data) { handlers.forEach(function (handle) { handle(data); }); });
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);

@@ -1,0 +1,79 @@
+"""The agent's side of routing: their presence, and the offers that ring for them (accept, decline)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from firstring.accounts.models import User
+from firstring.routing.models import AgentState
+from firstring.routing.selectors import agent_presence, offer_get_for_agent, offers_for_agent
+from firstring.routing.services import offer_accept, offer_decline, presence_set
+from firstring.web.errors import agent_view, is_htmx
+from firstring.web.forms import PresenceForm, valid
+
+TEMPLATE = "web/routing_bar.html"
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+def _context(user: User) -> dict[str, Any]:
+    return {
+        "presence": agent_presence(user=user),
+        "presences": AgentState.Presence.choices,
+        "offers": list(offers_for_agent(user=user)),
+    }
+
+
+def _bar(request: HttpRequest, part: str = "bar") -> HttpResponse:
+    if not is_htmx(request):
+        return redirect("web:inbox")
+    return render(request, f"{TEMPLATE}#{part}", _context(_user(request)))
+
+
+@require_GET
+@agent_view
+def routing_bar(request: HttpRequest) -> HttpResponse:
+    return _bar(request)
+
+
+@require_GET
+@agent_view
+def offers(request: HttpRequest) -> HttpResponse:
+    return _bar(request, "offers")
+
+
+@require_POST
+@agent_view
+def set_presence(request: HttpRequest) -> HttpResponse:
+    data = valid(PresenceForm(request.POST))
+    presence_set(user=_user(request), presence=data["presence"])
+    return _bar(request)
+
+
+@require_POST
+@agent_view
+def accept(request: HttpRequest, task_id: int) -> HttpResponse:
+    task = offer_get_for_agent(user=_user(request), task_id=task_id)
+    offer_accept(task=task, agent=_user(request))
+    url = reverse("web:conversation", args=[task.conversation_id])
+    if is_htmx(request):
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
+
+
+@require_POST
+@agent_view
+def decline(request: HttpRequest, task_id: int) -> HttpResponse:
+    task = offer_get_for_agent(user=_user(request), task_id=task_id)
+    offer_decline(task=task, agent=_user(request))
+    return _bar(request, "offers")
