@@ -97,8 +97,12 @@ def _known_identities(keys: Sequence[ClaimKey], *, lock: bool) -> dict[ClaimKey,
     identities = Identity.objects.filter(
         kind__in={k[0] for k in wanted}, network__in={k[1] for k in wanted}, value__in={k[2] for k in wanted}
     ).select_related("customer")
-    if lock:
-        identities = identities.select_for_update(of=("customer",)).order_by("customer_id")
+    # Ordered only where it matters: locks are taken in customer order.
+    identities = (
+        identities.select_for_update(of=("customer",)).order_by("customer_id")
+        if lock
+        else identities.order_by()
+    )
     found = {(i.kind, i.network, i.value): i for i in identities}
     return {key: identity for key, identity in found.items() if key in wanted}
 

@@ -135,7 +135,9 @@ def _redeliveries(inbounds: Sequence[Inbound], *, skip: dict[int, ReceiveResult]
         for channel_id, external_id, pk in Message.objects.filter(
             channel_id__in={key[0] for key in keyed.values()},
             external_id__in={key[1] for key in keyed.values()},
-        ).values_list("channel_id", "external_id", "pk")
+        )
+        .order_by()
+        .values_list("channel_id", "external_id", "pk")
     }
     hits = {position: found[key] for position, key in keyed.items() if key in found}
     if not hits:
