@@ -17,6 +17,7 @@ from django.db import connection
 from firstring.bench import available, run_benchmark
 from firstring.bench import inbox as inbox_bench
 from firstring.bench import ingest as ingest_bench
+from firstring.bench import route as route_bench
 
 
 @pytest.fixture
@@ -54,7 +55,15 @@ def test_inbox_loads_the_history_and_answers_every_page(own_database):
     assert result["requests"] > 40
 
 
+def test_route_makes_every_decision_it_times(own_database):
+    result = route_bench.main(["--agents", "6", "--waiting", "30", "--decisions", "12"])
+    assert result["database"] == connection.vendor
+    assert result["offers"] > 0 and result["offers"] + result["no_agent"] == 12
+    assert result["still_waiting"] < 30
+    assert 0 < result["decision_p50_ms"] <= result["decision_p99_ms"]
+
+
 def test_unknown_benchmark_is_refused(capsys):
-    assert available() == ["inbox", "ingest"]
+    assert available() == ["inbox", "ingest", "route"]
     assert run_benchmark("nope", []) == 2
-    assert "available: inbox, ingest" in capsys.readouterr().err
+    assert "available: inbox, ingest, route" in capsys.readouterr().err

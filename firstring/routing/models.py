@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from firstring.accounts.models import Skill, Team
+from firstring.accounts.models import Team
 from firstring.conversations.models import Conversation
 
 
@@ -62,7 +62,9 @@ class RoutingTask(models.Model):
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="routing_tasks")
     channel_kind = models.CharField(max_length=32)
     team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    skills = models.ManyToManyField(Skill, through="TaskSkill", related_name="+", blank=True)
+    # What the task asks of its agent: [{"skill": id, "name": "es", "level": 3}]. The level is preferred;
+    # while the task waits, any level and then no skill at all will do.
+    needs = models.JSONField(default=list, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.WAITING)
     enqueued_at = models.DateTimeField(default=timezone.now)
     # The score as a time: enqueued_at less the task's head start for priority and tone. Ordering by it is
@@ -99,19 +101,6 @@ class RoutingTask(models.Model):
 
     def __str__(self) -> str:
         return f"Routing task {self.pk} ({self.status}) for conversation {self.conversation_id}"
-
-
-class TaskSkill(models.Model):
-    task = models.ForeignKey(RoutingTask, on_delete=models.CASCADE)
-    skill = models.ForeignKey(Skill, on_delete=models.CASCADE)
-    # The level the task prefers; while the task waits, any level and then no skill at all will do.
-    level = models.PositiveSmallIntegerField(default=1)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["task", "skill"], name="taskskill_unique")]
-
-    def __str__(self) -> str:
-        return f"{self.skill} ≥ {self.level}"
 
 
 class RoutingEvent(models.Model):

@@ -230,3 +230,26 @@ def test_teams_without_auto_assignment_are_left_to_pick_from_the_queue(waiting, 
     assert route_waiting() == []
     TeamRouting.objects.filter(team=support_team).update(auto_assign=True)
     assert [o.task.pk for o in route_waiting()] == [task.pk]
+
+
+def test_work_nobody_can_take_yet_does_not_hold_up_the_work_behind_it(waiting, make_agent, billing_team):
+    make_agent("ana")  # in support only
+    stuck = []
+    for n in range(3):
+        task = waiting(f"stuck{n}@example.com", priority=Conversation.Priority.URGENT)
+        RoutingTask.objects.filter(pk=task.pk).update(team=billing_team)  # nobody of billing is here
+        stuck.append(task)
+    behind = waiting("behind@example.com")
+    offers = route_waiting(max_offers=1)
+    assert [o.task.pk for o in offers] == [behind.pk]
+    assert {t.status for t in RoutingTask.objects.filter(pk__in=[t.pk for t in stuck])} == {"waiting"}
+
+
+def test_a_pass_considers_no_more_than_it_may(waiting, make_agent, billing_team):
+    make_agent("ana")
+    for n in range(3):
+        task = waiting(f"far{n}@example.com")
+        RoutingTask.objects.filter(pk=task.pk).update(team=billing_team)
+    waiting("last@example.com")
+    assert route_waiting(scan=3) == []
+    assert len(route_waiting(scan=4)) == 1

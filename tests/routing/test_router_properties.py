@@ -152,7 +152,7 @@ def test_routers_at_once_never_offer_a_task_twice_or_an_agent_beyond_capacity(su
         try:
             barrier.wait()
             for _ in range(5):
-                offered.extend(o.task.pk for o in route_waiting(limit=7))
+                offered.extend(o.task.pk for o in route_waiting(max_offers=7))
         except BaseException as error:
             errors.append(error)
         finally:

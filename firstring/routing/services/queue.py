@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from firstring.accounts.models import Skill
 from firstring.conversations.models import Conversation, Message, Tone
-from firstring.routing.models import RoutingEvent, RoutingTask, TaskSkill
+from firstring.routing.models import RoutingEvent, RoutingTask
 
 # The score, as a head start in time: an urgent task ranks as if it had waited 30 minutes more. Every
 # waiting task ages at the same rate, so a normal task that has waited longer than that overtakes it.
@@ -43,6 +44,10 @@ def tasks_for_messages(message_ids: Sequence[int]) -> None:
         route_waiting()
 
 
+def describe_needs(needs: list[dict[str, Any]]) -> list[str]:
+    return [f"{need['name']} ≥ {need['level']}" for need in needs]
+
+
 def task_rank_at(conversation: Conversation, enqueued_at: datetime) -> datetime:
     head_start = PRIORITY_HEAD_START.get(Conversation.Priority(conversation.priority), timedelta(0))
     if conversation.tone_latest == Tone.NEGATIVE:
@@ -53,11 +58,11 @@ def task_rank_at(conversation: Conversation, enqueued_at: datetime) -> datetime:
 def task_enqueue(*, conversation: Conversation) -> RoutingTask | None:
     """Queue the conversation for an agent; None when it already has a live task."""
     now = timezone.now()
-    skills = []
+    needs = []
     if conversation.language:
         language = Skill.objects.filter(kind=Skill.Kind.LANGUAGE, name__iexact=conversation.language).first()
         if language is not None:
-            skills.append((language, PREFERRED_LANGUAGE_LEVEL))
+            needs.append({"skill": language.pk, "name": language.name, "level": PREFERRED_LANGUAGE_LEVEL})
     try:
         with transaction.atomic():
             task = RoutingTask.objects.create(
@@ -66,8 +71,8 @@ def task_enqueue(*, conversation: Conversation) -> RoutingTask | None:
                 team_id=conversation.team_id,
                 enqueued_at=now,
                 rank_at=task_rank_at(conversation, now),
+                needs=needs,
             )
-            TaskSkill.objects.bulk_create(TaskSkill(task=task, skill=s, level=level) for s, level in skills)
             RoutingEvent.objects.create(
                 task=task,
                 kind=RoutingEvent.Kind.QUEUED,
@@ -75,7 +80,7 @@ def task_enqueue(*, conversation: Conversation) -> RoutingTask | None:
                     "priority": Conversation.Priority(conversation.priority).label.lower(),
                     "tone": conversation.tone_latest,
                     "head_start_seconds": int((now - task.rank_at).total_seconds()),
-                    "skills": [f"{s.name} ≥ {level}" for s, level in skills],
+                    "needs": describe_needs(needs),
                 },
                 created_at=now,
             )

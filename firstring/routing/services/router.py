@@ -9,19 +9,20 @@ serialised by the IMMEDIATE transactions and the same code is correct.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Exists, F, OuterRef, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from firstring.accounts.models import UserSkill
 from firstring.conversations import live
 from firstring.conversations.models import Conversation
-from firstring.routing.models import AgentState, RoutingEvent, RoutingTask, TaskSkill, TeamRouting
+from firstring.routing.models import AgentState, RoutingEvent, RoutingTask
+from firstring.routing.services.queue import describe_needs
 
 # Conversations an agent handles at once, by channel kind, unless their team says otherwise.
 DEFAULT_CAPACITY = {"phone": 1, "chat": 3, "default": 8}
@@ -30,6 +31,7 @@ EXCLUSIVE_KINDS = frozenset({"phone"})
 # The relaxation steps, in order: what a task asks of its agent after waiting past each threshold.
 STEPS = ("preferred skill level", "the skill at any level", "anyone on the team", "anyone available")
 _AGENTS_PER_QUERY = 50
+_TASKS_PER_QUERY = 100
 
 
 @dataclass(frozen=True)
@@ -39,28 +41,57 @@ class Offer:
     step: int
 
 
-def route_waiting(*, limit: int = 100, now: datetime | None = None) -> list[Offer]:
-    """Offer up to `limit` waiting tasks, highest rank first, each to the best agent free for it."""
+def route_waiting(*, max_offers: int = 100, scan: int = 500, now: datetime | None = None) -> list[Offer]:
+    """Offer waiting tasks, highest rank first, each to the best agent free for it.
+
+    Considers up to `scan` tasks and makes up to `max_offers` offers. A task nobody can take yet (its
+    team is away, its agents are full, its skill is rare) does not hold up the tasks behind it: the
+    scan goes on, and tasks that ask for the same (team, kind, step, needs) are passed over at once,
+    since within one pass loads only grow.
+    """
     now = now or timezone.now()
     offers: list[Offer] = []
     with transaction.atomic():
         if not AgentState.objects.filter(presence=AgentState.Presence.AVAILABLE).exists():
             return offers
-        tasks = (
+        waiting = (
             RoutingTask.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(status=RoutingTask.Status.WAITING)
             # Teams that switched auto-assignment off pick from their queue themselves.
             .exclude(team__routing__auto_assign=False)
-            .select_related("conversation")
-            .order_by("rank_at", "id")[:limit]
+            .select_related("conversation", "team__routing")
+            .order_by("rank_at", "id")
         )
-        for task in tasks:
-            if not _needs_agent(task.conversation):
-                _cancel(task, now, "the conversation was assigned or closed while it waited")
-                continue
-            offer = _offer_to_best_agent(task, now)
-            if offer is not None:
+        hopeless: set[tuple[object, ...]] = set()
+        considered = 0
+        after: tuple[datetime, int] | None = None
+        # Claim few tasks at first (each claimed row is locked until commit), more while few get placed.
+        page_size = min(_TASKS_PER_QUERY, 2 * max_offers)
+        while len(offers) < max_offers and considered < scan:
+            page = waiting
+            if after is not None:
+                page = page.filter(Q(rank_at__gt=after[0]) | Q(rank_at=after[0], pk__gt=after[1]))
+            tasks = list(page[: min(page_size, scan - considered)])
+            page_size = min(_TASKS_PER_QUERY, page_size * 2)
+            if not tasks:
+                break
+            for task in tasks:
+                considered += 1
+                after = (task.rank_at, task.pk)
+                if not _needs_agent(task.conversation):
+                    _cancel(task, now, "the conversation was assigned or closed while it waited")
+                    continue
+                step = step_for(task, now)
+                alike = (task.team_id, task.channel_kind, step, repr(task.needs) if step < 2 else "")
+                if alike in hopeless:
+                    continue
+                offer = _offer_to_best_agent(task, step, now)
+                if offer is None:
+                    hopeless.add(alike)
+                    continue
                 offers.append(offer)
+                if len(offers) >= max_offers:
+                    break
     return offers
 
 
@@ -71,33 +102,36 @@ def step_for(task: RoutingTask, now: datetime) -> int:
 
 
 def capacity(task: RoutingTask) -> int:
+    """How many conversations of the task's kind its team lets an agent hold (team loaded with routing)."""
     configured = DEFAULT_CAPACITY
-    if task.team_id is not None:
-        team = TeamRouting.objects.filter(team_id=task.team_id).values_list("capacity", flat=True).first()
-        configured = {**DEFAULT_CAPACITY, **(team or {})}
+    team_routing = getattr(task.team, "routing", None) if task.team_id is not None else None
+    if team_routing is not None:
+        configured = {**DEFAULT_CAPACITY, **team_routing.capacity}
     return int(configured.get(task.channel_kind, configured["default"]))
 
 
 def agent_loads(user_ids: Iterable[int]) -> dict[int, Counter[str]]:
-    """Work each agent holds, by channel kind: open conversations assigned to them and offers ringing."""
+    """Work each agent holds, by channel kind: open conversations assigned to them and offers ringing.
+
+    Counted from the conversations themselves, so a conversation closed or reassigned anywhere frees
+    its place at once; one round trip for both counts.
+    """
     ids = list(user_ids)
     loads: dict[int, Counter[str]] = {user_id: Counter() for user_id in ids}
     assigned = (
         Conversation.objects.filter(assignee_id__in=ids, status=Conversation.Status.OPEN)
-        .values("assignee_id", "channel__kind")
+        .values_list("assignee_id", "channel__kind")
         .annotate(n=Count("id"))
         .order_by()
     )
-    for row in assigned:
-        loads[row["assignee_id"]][row["channel__kind"]] += row["n"]
     offered = (
         RoutingTask.objects.filter(offered_to_id__in=ids, status=RoutingTask.Status.OFFERED)
-        .values("offered_to_id", "channel_kind")
+        .values_list("offered_to_id", "channel_kind")
         .annotate(n=Count("id"))
         .order_by()
     )
-    for offer in offered:
-        loads[offer["offered_to_id"]][offer["channel_kind"]] += offer["n"]
+    for user_id, kind, count in assigned.union(offered, all=True):
+        loads[user_id][kind] += count
     return loads
 
 
@@ -112,28 +146,23 @@ def _needs_agent(conversation: Conversation) -> bool:
     return conversation.assignee_id is None and conversation.status == Conversation.Status.OPEN
 
 
-def _candidates(task: RoutingTask, step: int, needs: Sequence[TaskSkill]) -> QuerySet[AgentState]:
+def _candidates(task: RoutingTask, step: int) -> QuerySet[AgentState]:
     agents = AgentState.objects.filter(presence=AgentState.Presence.AVAILABLE, user__is_active=True)
     if task.team_id is not None and step < 3:
         agents = agents.filter(user__teams=task.team_id)
     if step < 2:
-        for need in needs:
-            level = need.level if step == 0 else 1
-            agents = agents.filter(
-                Exists(
-                    UserSkill.objects.filter(
-                        user_id=OuterRef("user_id"), skill_id=need.skill_id, level__gte=level
-                    )
-                )
+        for need in task.needs:
+            level = need["level"] if step == 0 else 1
+            has_skill = UserSkill.objects.filter(
+                user_id=OuterRef("user_id"), skill_id=need["skill"], level__gte=level
             )
+            agents = agents.filter(Exists(has_skill))
     return agents.order_by(F("last_offered_at").asc(nulls_first=True), "id")
 
 
-def _offer_to_best_agent(task: RoutingTask, now: datetime) -> Offer | None:
-    step = step_for(task, now)
-    needs = list(TaskSkill.objects.filter(task=task).select_related("skill"))
+def _offer_to_best_agent(task: RoutingTask, step: int, now: datetime) -> Offer | None:
     limit = capacity(task)
-    candidates = _candidates(task, step, needs)
+    candidates = _candidates(task, step)
     start = 0
     while True:
         chunk = list(candidates[start : start + _AGENTS_PER_QUERY])
@@ -153,14 +182,12 @@ def _offer_to_best_agent(task: RoutingTask, now: datetime) -> Offer | None:
                 agent_loads([state.user_id])[state.user_id], task.channel_kind, limit
             ):
                 continue
-            _write_offer(task, locked, step, needs, now)
+            _write_offer(task, locked, step, now)
             return Offer(task=task, agent_id=locked.user_id, step=step)
         start += _AGENTS_PER_QUERY
 
 
-def _write_offer(
-    task: RoutingTask, state: AgentState, step: int, needs: Sequence[TaskSkill], now: datetime
-) -> None:
+def _write_offer(task: RoutingTask, state: AgentState, step: int, now: datetime) -> None:
     task.status = RoutingTask.Status.OFFERED
     task.offered_to_id = state.user_id
     task.offered_at = now
@@ -178,7 +205,7 @@ def _write_offer(
         data={
             "why": f"longest idle available agent with {STEPS[step]}",
             "step": step,
-            "skills": [f"{n.skill.name} ≥ {n.level}" for n in needs],
+            "needs": describe_needs(task.needs),
             "idle_since": idle_since.isoformat() if idle_since else None,
             "waited_seconds": int((now - task.enqueued_at).total_seconds()),
         },
