@@ -24,6 +24,7 @@ from firstring.routing.services import (
     route_waiting,
     task_enqueue,
     tasks_for_messages,
+    tasks_sweep,
 )
 
 pytestmark = pytest.mark.django_db
@@ -253,3 +254,17 @@ def test_a_pass_considers_no_more_than_it_may(waiting, make_agent, billing_team)
     waiting("last@example.com")
     assert route_waiting(scan=3) == []
     assert len(route_waiting(scan=4)) == 1
+
+
+def test_the_sweep_queues_waiting_customers_nobody_has(receive, email_channel, agent):
+    waiting_customer = receive(email="l@example.com", channel=email_channel).conversation
+    assigned = receive(email="m@example.com", channel=email_channel).conversation
+    conversation_assign(conversation=assigned, assignee=agent, actor=agent)
+    resolved = receive(email="n@example.com", channel=email_channel).conversation
+    conversation_set_status(conversation=resolved, status="resolved", actor=agent)
+    assert tasks_sweep() == 1
+    assert list(RoutingTask.objects.values_list("conversation_id", flat=True)) == [waiting_customer.pk]
+    assert tasks_sweep() == 0  # queued once
+    # Unassigned again while the customer waits: back in the queue.
+    conversation_assign(conversation=assigned, assignee=None, actor=agent)
+    assert tasks_sweep() == 1

@@ -15,7 +15,12 @@ from hypothesis.extra.django import TestCase
 from firstring.accounts.models import Team, User
 from firstring.channels.models import Channel
 from firstring.conversations.models import Conversation
-from firstring.conversations.services import Inbound, conversation_set_status, receive_message
+from firstring.conversations.services import (
+    Inbound,
+    conversation_assign,
+    conversation_set_status,
+    receive_message,
+)
 from firstring.customers.identities import IdentityClaim
 from firstring.lib.errors import Conflict
 from firstring.routing.models import AgentState, RoutingTask
@@ -27,6 +32,7 @@ from firstring.routing.services import (
     route_waiting,
     task_enqueue,
     tasks_for_messages,
+    tasks_sweep,
 )
 from firstring.routing.services.router import DEFAULT_CAPACITY, agent_loads, has_room
 
@@ -40,6 +46,8 @@ operations = st.lists(
         st.tuples(st.just("accept"), st.integers(0, AGENTS - 1)),
         st.tuples(st.just("decline"), st.integers(0, AGENTS - 1)),
         st.tuples(st.just("expire")),
+        st.tuples(st.just("sweep")),
+        st.tuples(st.just("unassign"), st.integers(0, 20)),
         st.tuples(st.just("presence"), st.integers(0, AGENTS - 1), st.sampled_from(["available", "away"])),
         st.tuples(st.just("resolve"), st.integers(0, 20)),
     ),
@@ -81,6 +89,12 @@ class RouterProperties(TestCase):
                     (offer_accept if op[0] == "accept" else offer_decline)(task=task, agent=agents[op[1]])
             elif op[0] == "expire":
                 offers_expire(now=timezone.now() + timedelta(hours=1))
+            elif op[0] == "sweep":
+                tasks_sweep()
+            elif op[0] == "unassign":
+                conversation = Conversation.objects.order_by("pk")[op[1] : op[1] + 1].first()
+                if conversation is not None and conversation.assignee is not None:
+                    conversation_assign(conversation=conversation, assignee=None, actor=None)
             elif op[0] == "presence":
                 presence_set(user=agents[op[1]], presence=op[2])
             elif op[0] == "resolve":
@@ -104,8 +118,13 @@ class RouterProperties(TestCase):
                     offered_to=agent, status="offered", offered_at__gt=_call_started(agent)
                 ).exclude(channel_kind="phone")
                 assert not offered_after_call.exists()
-        for task in RoutingTask.objects.filter(status="assigned").select_related("conversation"):
-            assert task.conversation.assignee_id == task.offered_to_id
+        latest: dict[int, RoutingTask] = {}
+        for task in RoutingTask.objects.select_related("conversation").order_by("pk"):
+            latest[task.conversation_id] = task
+        for task in latest.values():
+            if task.status == "assigned":
+                # Assigned by the router, unless an agent unassigned it since.
+                assert task.conversation.assignee_id in (task.offered_to_id, None)
 
     def _nothing_waits_beside_a_free_agent(self) -> None:
         available = list(AgentState.objects.filter(presence="available").values_list("user_id", flat=True))

@@ -1,7 +1,7 @@
 """Every write of the routing app goes through a function in this package."""
 
 from firstring.routing.services.offers import offer_accept, offer_decline, offers_expire, presence_set
-from firstring.routing.services.queue import task_enqueue, tasks_for_messages
+from firstring.routing.services.queue import task_enqueue, tasks_for_messages, tasks_sweep
 from firstring.routing.services.router import route_waiting
 
 __all__ = [
@@ -12,4 +12,5 @@ __all__ = [
     "route_waiting",
     "task_enqueue",
     "tasks_for_messages",
+    "tasks_sweep",
 ]

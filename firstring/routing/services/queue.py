@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from firstring.accounts.models import Skill
@@ -42,6 +43,26 @@ def tasks_for_messages(message_ids: Sequence[int]) -> None:
         from firstring.routing.services.router import route_waiting
 
         route_waiting()
+
+
+def tasks_sweep(*, limit: int = 500) -> int:
+    """Queue customers' waiting conversations that have nobody on them and no task yet.
+
+    New messages queue their conversation at once; this catches the rest: conversations from before
+    routing was on, and those an agent unassigned while the customer still waits. Oldest wait first.
+    """
+    live = RoutingTask.objects.filter(
+        conversation=OuterRef("pk"), status__in=[RoutingTask.Status.WAITING, RoutingTask.Status.OFFERED]
+    )
+    unattended = (
+        Conversation.objects.filter(
+            status=Conversation.Status.OPEN, assignee__isnull=True, waiting_since__isnull=False
+        )
+        .exclude(Exists(live))
+        .select_related("channel")
+        .order_by("waiting_since", "id")[:limit]
+    )
+    return sum(1 for conversation in unattended if task_enqueue(conversation=conversation))
 
 
 def describe_needs(needs: list[dict[str, Any]]) -> list[str]:
