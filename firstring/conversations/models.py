@@ -18,6 +18,9 @@ class Tone(models.TextChoices):
     POSITIVE = "positive", "Positive"
 
 
+_UNRESOLVED = ~Q(status="resolved")
+
+
 class Conversation(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", "Open"
@@ -83,6 +86,17 @@ class Conversation(models.Model):
             models.Index(fields=["customer", "-last_message_at"], name="conv_customer_recent"),
             models.Index(fields=["channel", "external_thread"], name="conv_channel_thread"),
             models.Index(fields=["-last_message_at"], name="conv_recent"),
+            # The inbox's default views list unresolved conversations, a small and busy part of a history
+            # that grows forever: one partial index per sort, in the sort's exact order (ending in id, as
+            # the cursor does), lets a page walk it and stop after one page of visible rows.
+            models.Index(fields=["-last_message_at", "-id"], condition=_UNRESOLVED, name="conv_open_recent"),
+            models.Index(
+                fields=["-priority", "-last_message_at", "-id"],
+                condition=_UNRESOLVED,
+                name="conv_open_priority",
+            ),
+            models.Index(fields=["waiting_since", "id"], condition=_UNRESOLVED, name="conv_open_waiting"),
+            models.Index(fields=["first_response_due_at", "id"], condition=_UNRESOLVED, name="conv_open_sla"),
         ]
 
     def __str__(self) -> str:
