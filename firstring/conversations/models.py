@@ -103,6 +103,28 @@ class Conversation(models.Model):
         return self.subject or f"Conversation #{self.pk}"
 
 
+class InboxCount(models.Model):
+    """A change in how many conversations share one team, assignee, status and escalation.
+
+    The inbox shows how many conversations each view holds on every page; counting them there reads
+    every unresolved (and every resolved) conversation each time. Instead, database triggers (migration
+    0003) add a row of +1 or -1 here for every conversation created, deleted or moved to another such
+    group, in the writer's own transaction and whatever the writer (services, bulk updates, COPY), and
+    `inbox_counts` sums the rows of the groups a user may see. Rows are appended, never updated, so
+    concurrent writers never wait for each other here; `inbox_counts_compact` (a periodic job) folds
+    them into one row per group.
+    """
+
+    team_id = models.BigIntegerField(null=True)
+    assignee_id = models.BigIntegerField(null=True)
+    status = models.CharField(max_length=16)
+    escalated = models.BooleanField()
+    delta = models.IntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.delta:+d} team={self.team_id} assignee={self.assignee_id} {self.status}"
+
+
 class Message(models.Model):
     class Direction(models.TextChoices):
         INBOUND = "inbound", "Inbound"

@@ -31,8 +31,17 @@ def _sweep_outbox() -> None:
     outbox_sweep()
 
 
+def _compact_inbox_counts() -> None:
+    from firstring.conversations.services import inbox_counts_compact
+
+    inbox_counts_compact()
+
+
 # Jobs run by every worker between tasks; each must be safe to run concurrently in several workers.
-PERIODIC_JOBS: list[tuple[str, Callable[[], None]]] = [("outbox sweep", _sweep_outbox)]
+PERIODIC_JOBS: list[tuple[str, Callable[[], None]]] = [
+    ("outbox sweep", _sweep_outbox),
+    ("inbox counts compaction", _compact_inbox_counts),
+]
 
 
 def worker_heartbeat(*, worker_id: str, started_at: datetime) -> None:
