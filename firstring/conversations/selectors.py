@@ -95,9 +95,9 @@ def inbox_queryset(*, user: User, filters: InboxFilter) -> QuerySet[Conversation
     if filters.customer is not None:
         conversations = conversations.filter(customer_id=filters.customer)
     if filters.q.strip():
-        from firstring.conversations.search import conversation_ids_matching
+        from firstring.conversations.search import conversations_matching
 
-        conversations = conversations.filter(pk__in=conversation_ids_matching(filters.q))
+        conversations = conversations.filter(conversations_matching(filters.q))
     return conversations
 
 
