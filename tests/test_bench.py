@@ -67,3 +67,18 @@ def test_unknown_benchmark_is_refused(capsys):
     assert available() == ["inbox", "ingest", "route"]
     assert run_benchmark("nope", []) == 2
     assert "available: inbox, ingest, route" in capsys.readouterr().err
+
+
+def test_inbox_reuses_a_kept_history(own_database):
+    from firstring.bench._database import drop_kept
+
+    args = ["--conversations", "30", "--messages", "90", "--rounds", "1"]
+    try:
+        first = inbox_bench.main([*args, "--keep"])
+        again = inbox_bench.main([*args, "--reuse"])
+        assert (first["reused"], again["reused"]) == (False, True)
+        assert (again["conversations"], again["messages"]) == (30, 90)
+        with pytest.raises(SystemExit, match="run without --reuse"):
+            inbox_bench.main(["--conversations", "31", "--messages", "90", "--rounds", "1", "--reuse"])
+    finally:
+        drop_kept("inbox")

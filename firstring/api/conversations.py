@@ -23,6 +23,7 @@ from firstring.api.schemas import (
     Cursor,
     Id,
     Limit,
+    Out,
     TagName,
     TeamRef,
     UserRef,
@@ -33,7 +34,13 @@ from firstring.api.schemas import (
 )
 from firstring.conversations.access import conversation_get_for_user
 from firstring.conversations.models import Conversation, ConversationEvent
-from firstring.conversations.selectors import SORTS, InboxFilter, inbox_counts, inbox_page
+from firstring.conversations.selectors import (
+    SORTS,
+    InboxFilter,
+    conversation_tag_names,
+    inbox_counts,
+    inbox_page,
+)
 from firstring.conversations.services import (
     conversation_assign,
     conversation_set_priority,
@@ -63,19 +70,19 @@ def priority_name(value: int) -> PriorityName:
     return name  # type: ignore[return-value]
 
 
-class ChannelRef(Schema):
+class ChannelRef(Out):
     id: int
     slug: str
     kind: str
     name: str
 
 
-class CustomerRef(Schema):
+class CustomerRef(Out):
     id: int
     name: str
 
 
-class ConversationOut(Schema):
+class ConversationOut(Out):
     id: int
     subject: str
     status: StatusName
@@ -105,7 +112,7 @@ class ConversationOut(Schema):
     resolution_due_at: datetime | None
 
 
-class ConversationPage(Schema):
+class ConversationPage(Out):
     items: list[ConversationOut]
     next_cursor: str | None
 
@@ -202,7 +209,8 @@ class TagsIn(BodyIn):
     tags: list[TagName] = Field(..., max_length=MAX_TAGS)
 
 
-def conversation_out(conversation: Conversation) -> ConversationOut:
+def conversation_out(conversation: Conversation, tags: list[str] | None = None) -> ConversationOut:
+    """The conversation as the API shows it; `tags` are its tag names if already fetched."""
     channel, customer = conversation.channel, conversation.customer
     return ConversationOut(
         id=conversation.pk,
@@ -214,7 +222,7 @@ def conversation_out(conversation: Conversation) -> ConversationOut:
         identity_id=conversation.identity_id,
         assignee=user_ref(conversation.assignee),
         team=team_ref(conversation.team),
-        tags=[tag.name for tag in conversation.tags.all()],
+        tags=[tag.name for tag in conversation.tags.all()] if tags is None else tags,
         language=conversation.language,
         tone_first=conversation.tone_first,
         tone_latest=conversation.tone_latest,
@@ -248,8 +256,8 @@ def conversation_list(request: HttpRequest, filters: Query[ConversationQuery]) -
     rows, next_cursor = inbox_page(
         user=current_user(request), filters=filters.inbox_filter(), cursor=filters.cursor, limit=filters.limit
     )
-    prefetch_related_objects(rows, "tags")
-    return ConversationPage(items=[conversation_out(c) for c in rows], next_cursor=next_cursor)
+    tags = conversation_tag_names(conversations=rows)
+    return ConversationPage(items=[conversation_out(c, tags[c.pk]) for c in rows], next_cursor=next_cursor)
 
 
 @router.get(

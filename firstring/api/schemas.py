@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Self
 
 from ninja import Field, Schema
-from pydantic import ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from firstring.accounts.models import Team, User
 
@@ -76,13 +76,22 @@ def check_future(value: datetime, *, max_years: int = 10) -> datetime:
     return utc
 
 
-class UserRef(Schema):
+class Out(BaseModel):
+    """Base of response shapes that our own code fills in field by field (`user_ref`, `conversation_out`).
+
+    A plain pydantic model rather than ninja's Schema, whose validator reads every field through a
+    Django attribute getter (for building from model instances, which these never are): that cost
+    about 0.2 ms a conversation, a quarter of a conversation list's time.
+    """
+
+
+class UserRef(Out):
     id: int
     email: str
     name: str
 
 
-class TeamRef(Schema):
+class TeamRef(Out):
     id: int
     name: str
     slug: str

@@ -3,13 +3,18 @@
 SQLite: a file under var/bench/. PostgreSQL: a database named `firstring_bench` on the same server
 as DATABASE_URL (or FIRSTRING_BENCH_DB). The switch works like Django's test runner does it: close the
 connection, point its settings at the new name, reconnect.
+
+`keep=True` leaves the database behind after the run, and `reuse=True` uses one left behind by an
+earlier run (migrated to the current models, so new indexes get built) instead of starting afresh;
+loading a big history takes minutes, and comparing query plans wants the same data each time. On
+SQLite both use the fixed file `var/bench/<label>.sqlite3`.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -20,33 +25,52 @@ from django.db import connection
 BENCH_DB_NAME = "firstring_bench"
 
 
-def _postgres_admin(sql: str) -> None:
-    """Run CREATE/DROP DATABASE from the server's maintenance database (they cannot run in a transaction)."""
+def _postgres_admin(sql: str, params: Sequence[str] = ()) -> bool:
+    """Run SQL from the server's maintenance database (CREATE/DROP DATABASE cannot run in a transaction).
+
+    True if the statement returned a row.
+    """
     import psycopg
 
-    params = connection.get_connection_params()
-    params["dbname"] = "postgres"
-    params.pop("cursor_factory", None)
-    params.pop("context", None)
-    with psycopg.connect(**params, autocommit=True) as admin:
-        admin.execute(sql)
+    connect = connection.get_connection_params()
+    connect["dbname"] = "postgres"
+    connect.pop("cursor_factory", None)
+    connect.pop("context", None)
+    with psycopg.connect(**connect, autocommit=True) as admin:
+        cursor = admin.execute(sql, params)  # type: ignore[arg-type]
+        return cursor.description is not None and cursor.fetchone() is not None
+
+
+def _postgres_exists(name: str) -> bool:
+    return _postgres_admin("SELECT 1 FROM pg_database WHERE datname = %s", [name])
 
 
 @contextmanager
-def bench_database(label: str) -> Iterator[str]:
-    """Switch the default connection to a fresh, migrated database; yield its vendor; drop it after."""
+def bench_database(label: str, *, keep: bool = False, reuse: bool = False) -> Iterator[str]:
+    """Switch the default connection to a migrated database of its own; yield its vendor; drop it after.
+
+    The database is fresh unless `reuse` finds one left by an earlier run; it stays if `keep` or `reuse`.
+    """
     original_name = connection.settings_dict["NAME"]
     vendor = connection.vendor
+    keep = keep or reuse
     if vendor == "sqlite":
         directory = Path(settings.VAR_DIR) / "bench"
         directory.mkdir(parents=True, exist_ok=True)
-        name = str(directory / f"{label}-{os.getpid()}-{int(time.time())}.sqlite3")
+        if keep:
+            name = str(directory / f"{label}.sqlite3")
+            if not reuse:
+                for suffix in ("", "-wal", "-shm"):
+                    Path(name + suffix).unlink(missing_ok=True)
+        else:
+            name = str(directory / f"{label}-{os.getpid()}-{int(time.time())}.sqlite3")
     elif vendor == "postgresql":
         name = os.environ.get("FIRSTRING_BENCH_DB", BENCH_DB_NAME)
         if name == original_name:
             raise SystemExit(f"refusing to benchmark in the configured database {name!r}")
-        _postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        _postgres_admin(f'CREATE DATABASE "{name}"')
+        if not (reuse and _postgres_exists(name)):
+            _postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            _postgres_admin(f'CREATE DATABASE "{name}"')
     else:
         raise SystemExit(f"benchmarks run on SQLite or PostgreSQL, not {vendor}")
 
@@ -60,11 +84,24 @@ def bench_database(label: str) -> Iterator[str]:
         connection.close()
         settings.DATABASES["default"]["NAME"] = original_name
         connection.settings_dict["NAME"] = original_name
-        if vendor == "sqlite":
+        if keep:
+            pass
+        elif vendor == "sqlite":
             for suffix in ("", "-wal", "-shm"):
                 Path(name + suffix).unlink(missing_ok=True)
         else:
             _postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def drop_kept(label: str) -> None:
+    """Drop the database that `keep` or `reuse` left behind for this benchmark."""
+    if connection.vendor == "sqlite":
+        name = str(Path(settings.VAR_DIR) / "bench" / f"{label}.sqlite3")
+        for suffix in ("", "-wal", "-shm"):
+            Path(name + suffix).unlink(missing_ok=True)
+    else:
+        name = os.environ.get("FIRSTRING_BENCH_DB", BENCH_DB_NAME)
+        _postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def percentile(values: list[float], fraction: float) -> float:

@@ -18,6 +18,9 @@ class Tone(models.TextChoices):
     POSITIVE = "positive", "Positive"
 
 
+_UNRESOLVED = ~Q(status="resolved")
+
+
 class Conversation(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", "Open"
@@ -83,10 +86,43 @@ class Conversation(models.Model):
             models.Index(fields=["customer", "-last_message_at"], name="conv_customer_recent"),
             models.Index(fields=["channel", "external_thread"], name="conv_channel_thread"),
             models.Index(fields=["-last_message_at"], name="conv_recent"),
+            # The inbox's default views list unresolved conversations, a small and busy part of a history
+            # that grows forever: one partial index per sort, in the sort's exact order (ending in id, as
+            # the cursor does), lets a page walk it and stop after one page of visible rows.
+            models.Index(fields=["-last_message_at", "-id"], condition=_UNRESOLVED, name="conv_open_recent"),
+            models.Index(
+                fields=["-priority", "-last_message_at", "-id"],
+                condition=_UNRESOLVED,
+                name="conv_open_priority",
+            ),
+            models.Index(fields=["waiting_since", "id"], condition=_UNRESOLVED, name="conv_open_waiting"),
+            models.Index(fields=["first_response_due_at", "id"], condition=_UNRESOLVED, name="conv_open_sla"),
         ]
 
     def __str__(self) -> str:
         return self.subject or f"Conversation #{self.pk}"
+
+
+class InboxCount(models.Model):
+    """A change in how many conversations share one team, assignee, status and escalation.
+
+    The inbox shows how many conversations each view holds on every page; counting them there reads
+    every unresolved (and every resolved) conversation each time. Instead, database triggers (migration
+    0003) add a row of +1 or -1 here for every conversation created, deleted or moved to another such
+    group, in the writer's own transaction and whatever the writer (services, bulk updates, COPY), and
+    `inbox_counts` sums the rows of the groups a user may see. Rows are appended, never updated, so
+    concurrent writers never wait for each other here; `inbox_counts_compact` (a periodic job) folds
+    them into one row per group.
+    """
+
+    team_id = models.BigIntegerField(null=True)
+    assignee_id = models.BigIntegerField(null=True)
+    status = models.CharField(max_length=16)
+    escalated = models.BooleanField()
+    delta = models.IntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.delta:+d} team={self.team_id} assignee={self.assignee_id} {self.status}"
 
 
 class Message(models.Model):

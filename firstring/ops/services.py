@@ -41,8 +41,18 @@ def _route() -> None:
     route_waiting()
 
 
+def _compact_inbox_counts() -> None:
+    from firstring.conversations.services import inbox_counts_compact
+
+    inbox_counts_compact()
+
+
 # Jobs run by every worker between tasks; each must be safe to run concurrently in several workers.
-PERIODIC_JOBS: list[tuple[str, Callable[[], None]]] = [("outbox sweep", _sweep_outbox), ("routing", _route)]
+PERIODIC_JOBS: list[tuple[str, Callable[[], None]]] = [
+    ("outbox sweep", _sweep_outbox),
+    ("inbox counts compaction", _compact_inbox_counts),
+    ("routing", _route),
+]
 
 
 def worker_heartbeat(*, worker_id: str, started_at: datetime) -> None:

@@ -33,6 +33,24 @@ def test_list_shows_the_latest_excerpt_and_pages_with_cursors(as_agent, receive,
     assert rest["next_cursor"] is None
 
 
+def test_list_shows_each_conversations_tags_as_its_detail_does(api, receive, admin_user):
+    from firstring.conversations.services import conversation_set_tags
+
+    tagged = receive(email="t1@example.com").conversation
+    other = receive(email="t2@example.com").conversation
+    receive(email="t3@example.com")
+    conversation_set_tags(conversation=tagged, names=["zeta", "alpha", "mid"], actor=admin_user)
+    conversation_set_tags(conversation=other, names=["solo"], actor=admin_user)
+    listed = {c["id"]: c["tags"] for c in api("get", "/conversations").json()["items"]}
+    assert (
+        listed[tagged.pk]
+        == ["alpha", "mid", "zeta"]
+        == api("get", f"/conversations/{tagged.pk}").json()["tags"]
+    )
+    assert listed[other.pk] == ["solo"]
+    assert sorted(map(len, listed.values())) == [0, 1, 3]
+
+
 def test_filters_and_search_use_the_inbox_selector(api, receive, email_channel):
     a = receive(email="f1@example.com", text="refund please", channel=email_channel).conversation
     b = receive(email="f2@example.com", text="where is my parcel").conversation

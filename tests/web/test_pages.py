@@ -138,3 +138,23 @@ def test_conversation_page_shows_customer_history_across_channels(client_for, ag
     # Two channels reach this e-mail address: the agent chooses.
     assert 'name="target"' in html
     assert "Support e-mail → E-mail liz@example.com" in html
+
+
+def test_inbox_shows_a_name_or_else_an_identity_in_a_fixed_number_of_queries(client_for, agent, receive):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    receive(email="named@example.com", name="Nora Named")
+    receive(email="nameless@example.com")
+    client = client_for(agent)
+    client.get("/")
+    with CaptureQueriesContext(connection) as few:
+        page = client.get("/").content.decode()
+    assert "Nora Named" in page and "named@example.com" not in page
+    assert "nameless@example.com" in page
+    for n in range(4):
+        receive(email=f"more{n}@example.com", name="" if n % 2 else f"Named {n}")
+    with CaptureQueriesContext(connection) as more:
+        page = client.get("/").content.decode()
+    assert "more1@example.com" in page and "Named 2" in page
+    assert len(more) == len(few)

@@ -9,6 +9,7 @@ from firstring.conversations.services.actions import (
     conversation_set_team,
     note_add,
 )
+from firstring.conversations.services.counts import inbox_counts_compact, inbox_counts_rebuild
 from firstring.conversations.services.customers import customer_merge, identity_split
 from firstring.conversations.services.outbox import (
     deliver_message,
@@ -30,6 +31,8 @@ __all__ = [
     "customer_merge",
     "deliver_message",
     "identity_split",
+    "inbox_counts_compact",
+    "inbox_counts_rebuild",
     "message_mark_delivery",
     "note_add",
     "outbox_sweep",

@@ -25,8 +25,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
     filters = form.to_filter()
     cursor = form.cleaned_data["cursor"] or None
     rows, next_cursor = inbox_page(user=user, filters=filters, cursor=cursor, limit=PAGE_SIZE)
-    # Customers without a name show an identity instead: fetch those in one query, not one per row.
-    prefetch_related_objects(rows, "customer__identities")
+    # Customers without a name show an identity instead: fetch those in one query, not one per row (and
+    # none for customers the row shows by name).
+    prefetch_related_objects([c.customer for c in rows if not c.customer.name], "identities")
     context = {
         "form": form,
         "filters": filters,
