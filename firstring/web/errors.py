@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from firstring.lib.errors import DomainError, NotFound
@@ -58,3 +58,13 @@ def agent_view(view: View) -> View:
             return error_response(request, 422, validation_message(error))
 
     return login_required(wrapped)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Django's 400 (a forged Host header, a malformed request): JSON under /api/ as every API error is.
+
+    Runs where the request may be unreadable: no Host lookup, no session, no template context.
+    """
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "bad request"}, status=400)
+    return HttpResponse("<!doctype html><title>Bad request</title><h1>Bad request (400)</h1>", status=400)

@@ -140,3 +140,13 @@ def test_too_many_query_fields_is_a_clear_4xx(api, settings):
     response = api("get", "/customers?" + "&".join(f"f{n}=1" for n in range(20)))
     assert response.status_code == 400
     assert response.json()["detail"] == "the request has too many fields"
+
+
+def test_a_forged_host_header_is_a_json_400(client):
+    response = client.post(
+        "/api/v1/inbound", data={"text": "x"}, content_type="application/json", HTTP_HOST="evil.example"
+    )
+    assert response.status_code == 400
+    assert response.json() == {"detail": "bad request"}
+    page = client.get("/", HTTP_HOST="evil.example")
+    assert page.status_code == 400 and "Bad request" in page.content.decode()
