@@ -31,8 +31,23 @@ def _sweep_outbox() -> None:
     outbox_sweep()
 
 
+def _poll_channels() -> None:
+    # Channel kinds with peers to fetch from (mailboxes) register a poll; each decides what is due.
+    from firstring.channels.registry import all_kinds
+
+    for kind in all_kinds():
+        if kind.poll is not None:
+            try:
+                kind.poll()
+            except Exception:
+                logger.exception("polling %s channels failed", kind.kind)
+
+
 # Jobs run by every worker between tasks; each must be safe to run concurrently in several workers.
-PERIODIC_JOBS: list[tuple[str, Callable[[], None]]] = [("outbox sweep", _sweep_outbox)]
+PERIODIC_JOBS: list[tuple[str, Callable[[], None]]] = [
+    ("outbox sweep", _sweep_outbox),
+    ("channel polls", _poll_channels),
+]
 
 
 def worker_heartbeat(*, worker_id: str, started_at: datetime) -> None:
