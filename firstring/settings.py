@@ -174,6 +174,8 @@ WHITENOISE_USE_FINDERS = DEBUG
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("FIRSTRING_MAX_BODY_BYTES", 2 * 1024 * 1024)
 FIRSTRING_MAX_ATTACHMENT_BYTES = env_int("FIRSTRING_MAX_ATTACHMENT_BYTES", 20 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# A whole raw e-mail (the e-mail webhook): an attachment of the size above, base64-encoded, and more.
+FIRSTRING_MAX_EMAIL_BYTES = env_int("FIRSTRING_MAX_EMAIL_BYTES", 30 * 1024 * 1024)
 
 # E-mail: console by default, SMTP when EMAIL_HOST is set.
 EMAIL_HOST = env_str("EMAIL_HOST", "")
@@ -224,7 +226,7 @@ FIRSTRING_OUTBOX_BACKOFF_SECONDS = env_int("FIRSTRING_OUTBOX_BACKOFF_SECONDS", 3
 FIRSTRING_DEFAULT_PHONE_REGION = env_str("FIRSTRING_DEFAULT_PHONE_REGION", "US")
 FIRSTRING_CHANNEL_PLUGINS = env_list(
     "FIRSTRING_CHANNEL_PLUGINS",
-    ["firstring.channels.api"],
+    ["firstring.channels.api", "firstring.channels.email"],
 )
 
 LOGGING = {
