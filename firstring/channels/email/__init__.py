@@ -26,6 +26,27 @@ References and "[#<conversation id>]" in the subject, and a mail naming either j
 Auto-replies and bounces are stored with `metadata["auto_submitted"]` and never answered.
 """
 
+from firstring.channels.email.transport import send
 from firstring.channels.registry import ChannelKind, register
 
-register(ChannelKind(kind="email", label="E-mail", icon="✉"))
+SETUP_HELP = """\
+Connect a mailbox:
+1. Kind "email", a team, and config such as
+   {"address": "support@example.com", "imap_host": "imap.example.com", "imap_username": "support@example.com",
+    "smtp_host": "smtp.example.com", "smtp_username": "support@example.com"}
+2. Secrets: imap_password and smtp_password (an app password where the provider asks for one).
+3. A worker (`firstring worker`) polls the mailbox every poll_seconds (60); `firstring mail poll` polls now,
+   `firstring mail watch --channel <slug>` waits in IMAP IDLE.
+Or, instead of IMAP, let your mail server pipe each message to the webhook: set the secret webhook_token and
+POST the raw message to /channels/email/<slug>/inbound with header X-Firstring-Token: <webhook_token>
+(e.g. curl --data-binary @- -H "X-Firstring-Token: …" -H "Content-Type: message/rfc822" <url>).
+"""
+
+
+def _poll() -> object:
+    from firstring.channels.email.imap import mailboxes_poll_due
+
+    return mailboxes_poll_due()
+
+
+register(ChannelKind(kind="email", label="E-mail", icon="✉", sender=send, poll=_poll, setup_help=SETUP_HELP))
