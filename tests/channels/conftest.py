@@ -1,4 +1,4 @@
-"""Real mail peers for the e-mail channel: a local SMTP server (aiosmtpd)."""
+"""Real mail peers for the e-mail channel: a local SMTP server (aiosmtpd) and Dovecot's IMAP server."""
 
 from __future__ import annotations
 
@@ -12,6 +12,9 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+
+from firstring.channels.email.testing import DovecotUnavailable, ImapServer, dovecot_server
+from tests.conftest import IN_CI
 
 
 @dataclass
@@ -54,3 +57,15 @@ def smtp_peer() -> Iterator[SmtpPeer]:
         yield peer
     finally:
         controller.stop()
+
+
+@pytest.fixture(scope="module")
+def imap_server() -> Iterator[ImapServer]:
+    """Dovecot on a free loopback port, one per test module; each test uses folders of its own."""
+    try:
+        with dovecot_server() as server:
+            yield server
+    except DovecotUnavailable as error:
+        if IN_CI:
+            pytest.fail(f"{error}, and CI requires it")
+        pytest.skip(str(error))
