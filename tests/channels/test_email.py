@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from firstring.channels.email.inbound import email_receive
 from firstring.channels.models import Channel
@@ -316,3 +317,22 @@ def test_webhook_survives_malformed_headers_and_unknown_charsets(mailbox):
 
 def test_webhook_only_accepts_post(mailbox):
     assert Client().get("/channels/email/support-email/inbound").status_code == 405
+
+
+def test_the_senders_date_is_kept_but_the_message_is_stored_as_received_now(mailbox):
+    message = stored(post(corpus.message()))
+    assert message.metadata["email"]["date"].startswith("2026-11-24")  # formatdate(1795500000)
+    assert (timezone.now() - message.created_at).total_seconds() < 60
+
+
+def test_the_admin_page_says_how_to_connect_and_never_shows_secrets(mailbox, admin_user):
+    mailbox.secrets = {"webhook_token": TOKEN, "imap_password": "imap-secret-value"}
+    mailbox.state = {"imap": {"last_uid": 7, "error": ""}}
+    mailbox.save()
+    client = Client()
+    client.force_login(admin_user)
+    page = client.get(f"/admin/firstring_channels/channel/{mailbox.pk}/change/").content.decode()
+    assert "How to connect" in page and "/channels/email/&lt;slug&gt;/inbound" in page
+    assert "imap_password" in page and "X-Firstring-Token" in page
+    assert "last_uid" in page
+    assert TOKEN not in page and "imap-secret-value" not in page

@@ -23,7 +23,6 @@ from email.utils import getaddresses, parsedate_to_datetime
 from typing import Any
 
 from django.conf import settings
-from django.utils import timezone
 
 from firstring.channels.email.text import html_to_lines, latest_reply
 from firstring.channels.models import Channel
@@ -391,6 +390,10 @@ def _metadata(email: ParsedEmail) -> dict[str, Any]:
         "references": email.references[-20:],
         "in_reply_to": email.in_reply_to,
     }
+    if email.date is not None:
+        # As the sender's clock says; the message is stored as received now, so a wrong or forged
+        # Date cannot reorder a conversation or its waiting times.
+        data["date"] = email.date.isoformat()
     if email.quote_removed:
         data["quote_removed"] = True
     if email.auto:
@@ -419,9 +422,6 @@ def inbounds_for(channel: Channel, emails: Sequence[ParsedEmail]) -> list[Inboun
             attachments.append(InboundAttachment("original.eml", email.raw, "message/rfc822"))
         else:
             metadata["email"]["original_kept"] = False
-        received_at = None
-        if email.date is not None and email.date.tzinfo is not None and email.date <= timezone.now():
-            received_at = email.date
         inbounds.append(
             Inbound(
                 channel=channel,
@@ -434,7 +434,6 @@ def inbounds_for(channel: Channel, emails: Sequence[ParsedEmail]) -> list[Inboun
                 name=email.sender_name,
                 metadata=metadata,
                 attachments=attachments,
-                received_at=received_at,
             )
         )
     return inbounds
