@@ -7,10 +7,14 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
-from firstring.channels.email.inbound import email_receive
+from firstring.channels.email.inbound import email_receive, parse_email
 from firstring.channels.models import Channel
 from firstring.conversations.models import Conversation, Message
+from firstring.lib.errors import InvalidInput
 from tests.channels import email_corpus as corpus
 
 TOKEN = "hook-token-0123456789"
@@ -336,3 +340,39 @@ def test_the_admin_page_says_how_to_connect_and_never_shows_secrets(mailbox, adm
     assert "imap_password" in page and "X-Firstring-Token" in page
     assert "last_uid" in page
     assert TOKEN not in page and "imap-secret-value" not in page
+
+
+_HEADER_NAMES = st.sampled_from(
+    ["From", "Subject", "Message-ID", "References", "In-Reply-To", "Content-Type", "Date", "Auto-Submitted",
+     "Content-Transfer-Encoding", "Content-Disposition", "Precedence", "Sender"]
+)  # fmt: skip
+_HEADER_VALUES = st.one_of(
+    st.text(max_size=80),
+    st.sampled_from(
+        [
+            "multipart/mixed; boundary=x", "multipart/report; report-type=delivery-status", "text/html",
+            "text/plain; charset=x-bogus", "base64", "quoted-printable", "=?utf-8?b?!!?=", "<a@b> <<c",
+            "carla@example.com", '"=?iso-8859-1?q?J=F6rg?=" <j@example.com>', "attachment; filename*=x''%ff",
+        ]
+    ),
+)  # fmt: skip
+
+
+@hypothesis_settings(max_examples=150, deadline=None)
+@given(
+    headers=st.lists(st.tuples(_HEADER_NAMES, _HEADER_VALUES), max_size=8),
+    body=st.binary(max_size=300)
+    | st.sampled_from([b"--x\r\nContent-Type: image/png\r\n\r\n\x89PNG\r\n--x--"]),
+)
+def test_any_bytes_parse_or_fail_with_invalid_input(headers, body):
+    raw = b"".join(
+        f"{name}: {value}".encode("utf-8", "surrogateescape").replace(b"\r", b"").replace(b"\n", b"")
+        + b"\r\n"
+        for name, value in headers
+    )
+    try:
+        email = parse_email(raw + b"\r\n" + body)
+    except InvalidInput:
+        return
+    assert email.sender and len(email.message_id) <= 255
+    assert "\x00" not in email.text + email.html + email.subject
