@@ -376,3 +376,18 @@ def test_any_bytes_parse_or_fail_with_invalid_input(headers, body):
         return
     assert email.sender and len(email.message_id) <= 255
     assert "\x00" not in email.text + email.html + email.subject
+
+
+@pytest.mark.parametrize(
+    ("subject", "expected"),
+    [
+        ("Re: My order", "My order"),
+        ("RE: Fwd: AW:  My   order [#12]", "My order"),
+        ("Re[2]: SV: Bestellung für Köln", "Bestellung für Köln"),
+        ("Reorder of my parcel", "Reorder of my parcel"),
+        ("Re:", ""),
+    ],
+)
+def test_a_conversation_takes_the_subject_without_reply_prefixes_or_token(mailbox, subject, expected):
+    message = stored(post(corpus.message(subject=subject)))
+    assert message.conversation.subject == expected

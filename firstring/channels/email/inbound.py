@@ -51,6 +51,8 @@ _BULK_PRECEDENCE = {"bulk", "auto_reply", "junk", "list"}
 # Charsets that mail labels as Latin-1 or ASCII but writes in Windows-1252 (as browsers assume too).
 _CHARSET_ALIASES = {"iso-8859-1": "cp1252", "latin1": "cp1252", "latin-1": "cp1252", "us-ascii": "cp1252"}
 _MAX_REFERENCES = 50
+# "Re:", "Fwd:", "AW:", "SV:", "Re[2]:" … in front of a subject, as mail clients in many languages write them.
+_REPLY_PREFIX_RE = re.compile(r"^\s*(?:re|fwd?|aw|wg|sv|vs|antw|rif|r)(?:\[\d+\])?\s*:\s*", re.IGNORECASE)
 
 
 @dataclass
@@ -80,6 +82,14 @@ class ParsedEmail:
     def token(self) -> int | None:
         found = TOKEN_RE.search(self.subject)
         return int(found.group(1)) if found else None
+
+
+def conversation_subject(subject: str) -> str:
+    """A mail's subject as its conversation's: without reply and forward prefixes or our [#id] token."""
+    subject = TOKEN_RE.sub("", subject)
+    while (stripped := _REPLY_PREFIX_RE.sub("", subject, count=1)) != subject:
+        subject = stripped
+    return " ".join(subject.split())
 
 
 def normalize_message_id(value: str) -> str:
@@ -430,7 +440,7 @@ def inbounds_for(channel: Channel, emails: Sequence[ParsedEmail]) -> list[Inboun
                 html=email.html,
                 external_id=email.message_id,
                 thread=thread,
-                subject=email.subject,
+                subject=conversation_subject(email.subject),
                 name=email.sender_name,
                 metadata=metadata,
                 attachments=attachments,
