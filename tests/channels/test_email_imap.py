@@ -163,3 +163,23 @@ def test_watch_waits_in_idle_and_fetches_mail_as_it_arrives(mailbox, imap_server
     assert time.monotonic() - began < 5
     assert [r.created for r in reports][:2] == [0, 1]
     assert Message.objects.filter(external_id="idle@x").exists()
+
+
+def test_several_mailboxes_each_land_in_their_own_team(mailbox, imap, billing_team):
+    client, folder = imap
+    client.create_folder(f"{folder}-billing")
+    billing = Channel.objects.create(
+        kind="email",
+        slug="billing-email",
+        name="Billing e-mail",
+        team=billing_team,
+        config={**mailbox.config, "imap_folder": f"{folder}-billing"},
+        secrets=mailbox.secrets,
+    )
+    append(imap, corpus.message(message_id="to-support@x"))
+    client.append(f"{folder}-billing", corpus.message(message_id="to-billing@x"))
+    reports = mailboxes_poll_due()
+    assert sorted((r.channel, r.created) for r in reports) == [("billing-email", 1), ("support-email", 1)]
+    teams = dict(Message.objects.values_list("external_id", "conversation__team__slug"))
+    assert teams == {"to-support@x": "support", "to-billing@x": "billing"}
+    assert Message.objects.get(external_id="to-billing@x").channel == billing
