@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -391,3 +392,20 @@ def test_any_bytes_parse_or_fail_with_invalid_input(headers, body):
 def test_a_conversation_takes_the_subject_without_reply_prefixes_or_token(mailbox, subject, expected):
     message = stored(post(corpus.message(subject=subject)))
     assert message.conversation.subject == expected
+
+
+def test_a_mail_made_to_slow_the_reply_parser_is_stored_quickly(mailbox):
+    # One 150 kB line the parser's "On … wrote:" patterns would take minutes over.
+    began = time.monotonic()
+    message = stored(post(corpus.message(text="On Mon wrote " * 12000)))
+    assert time.monotonic() - began < 5
+    assert message.text.startswith("On Mon wrote On Mon wrote")
+
+
+def test_a_long_reply_still_loses_its_quote(mailbox):
+    text = (
+        "Para " * 3000 + "\n\nSecond para\n\nOn Mon, 23 Nov 2026 at 10:00, Support <s@x.com> wrote:\n> old\n"
+    )
+    message = stored(post(corpus.message(text=text)))
+    assert message.text.endswith("Para\n\nSecond para")
+    assert message.metadata["email"]["quote_removed"] is True

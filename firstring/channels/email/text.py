@@ -63,6 +63,10 @@ def html_to_lines(html: str) -> str:
 
 
 _PARSERS: dict[tuple[str, ...], EmailReplyParser] = {}
+# The reply parser's header patterns take time quadratic in a line's length (a 10 kB line of
+# "On … wrote" takes seconds): beyond these sizes it only looks at a bounded copy of the text.
+_DETECT_CHARS = 20_000
+_DETECT_LINE = 300
 
 
 def latest_reply(text: str, languages: tuple[str, ...] = ("en", "de")) -> tuple[str, bool]:
@@ -75,11 +79,36 @@ def latest_reply(text: str, languages: tuple[str, ...] = ("en", "de")) -> tuple[
     parser = _PARSERS.get(languages)
     if parser is None:
         parser = _PARSERS[languages] = EmailReplyParser(languages=list(languages))
+    lines = whole.split("\n")
+    if len(whole) > _DETECT_CHARS or any(len(line) > _DETECT_LINE for line in lines):
+        return _cut_long(parser, whole, lines)
     try:
-        message = parser.read(text)
+        message = parser.read(whole)
     except (re.error, RecursionError, IndexError):  # the parser's regexes on pathological input
         return whole, False
     body = _without_trailing_quote((message.replies[0].body if message.replies else "").strip())
+    if not body or body == whole:
+        return whole, False
+    return body, True
+
+
+def _cut_long(parser: EmailReplyParser, whole: str, lines: list[str]) -> tuple[str, bool]:
+    """For long text: find the first quoted reply in a bounded copy and cut the text there."""
+    head: list[str] = []
+    size = 0
+    for line in lines:
+        if size > _DETECT_CHARS:
+            break
+        head.append(line[:_DETECT_LINE])
+        size += len(head[-1]) + 1
+    try:
+        message = parser.read("\n".join(head))
+    except (re.error, RecursionError, IndexError):
+        return whole, False
+    if len(message.replies) < 2 or not whole.startswith(message.replies[0].content.split("\n", 1)[0]):
+        return whole, False
+    kept = message.replies[0].content.count("\n") + 1
+    body = _without_trailing_quote("\n".join(lines[:kept]).strip())
     if not body or body == whole:
         return whole, False
     return body, True
