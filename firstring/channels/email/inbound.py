@@ -302,7 +302,11 @@ def parse_email(raw: bytes, *, languages: tuple[str, ...] = ("en", "de")) -> Par
     sender, sender_name = _sender(message)
     limit = settings.FIRSTRING_MAX_ATTACHMENT_BYTES
     walk = _Walk(limit)
-    walk.visit(message)
+    try:
+        walk.visit(message)
+    except Exception:  # the email package on a structure nobody foresaw: refuse the mail, loudly
+        logger.exception("cannot take apart the parts of an e-mail from %s", sender)
+        raise InvalidInput("the e-mail's parts cannot be read") from None
     auto = _auto_kind(message, sender)
 
     html = "\n".join(part.strip() for part in walk.html if part.strip())
