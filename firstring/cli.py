@@ -126,6 +126,38 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return run_benchmark(args.name, args.rest)
 
 
+def cmd_mail_poll(args: argparse.Namespace) -> int:
+    _django()
+    from firstring.channels.email.imap import mailbox_channels, mailbox_poll
+
+    channels = [c for c in mailbox_channels() if not args.channel or c.slug in args.channel]
+    if args.channel and len(channels) != len(set(args.channel)):
+        found = {c.slug for c in channels}
+        missing = ", ".join(sorted(set(args.channel) - found))
+        print(f"no enabled e-mail channel with an imap_host: {missing}", file=sys.stderr)
+        return 1
+    failed = 0
+    for channel in channels:
+        try:
+            print(mailbox_poll(channel=channel, batch=args.batch).summary())
+        except Exception as error:  # one broken mailbox must not keep the others from being polled
+            print(f"{channel.slug}: failed: {type(error).__name__}: {error}", file=sys.stderr)
+            failed += 1
+    return 1 if failed else 0
+
+
+def cmd_mail_watch(args: argparse.Namespace) -> int:
+    _django()
+    from firstring.channels.email.imap import mailbox_channels, mailbox_watch
+
+    channel = next((c for c in mailbox_channels() if c.slug == args.channel), None)
+    if channel is None:
+        print(f"no enabled e-mail channel {args.channel!r} with an imap_host", file=sys.stderr)
+        return 1
+    mailbox_watch(channel=channel, seconds=args.seconds, on_report=lambda report: print(report.summary()))
+    return 0
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "firstring.settings")
     from django.core.management import execute_from_command_line
@@ -174,6 +206,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("--channel", default="api", help="Channel slug for lines that name none.")
     p.set_defaults(func=cmd_import)
+    p = sub.add_parser("mail", help="E-mail mailboxes.")
+    mail_sub = p.add_subparsers(dest="mail_command", required=True)
+    p = mail_sub.add_parser("poll", help="Fetch new mail from the IMAP mailboxes now (all, or --channel).")
+    p.add_argument("--channel", action="append", help="A channel slug; repeat for several.")
+    p.add_argument("--batch", type=int, default=100, help="Messages stored per transaction.")
+    p.set_defaults(func=cmd_mail_poll)
+    p = mail_sub.add_parser("watch", help="Poll one mailbox and wait for new mail in IMAP IDLE.")
+    p.add_argument("--channel", required=True)
+    p.add_argument("--seconds", type=float, default=float("inf"), help="Stop after this long.")
+    p.set_defaults(func=cmd_mail_watch)
     p = sub.add_parser("bench", help="Run a benchmark; prints one JSON object as its last line.")
     p.add_argument("name")
     p.add_argument("rest", nargs=argparse.REMAINDER)

@@ -175,6 +175,8 @@ WHITENOISE_USE_FINDERS = DEBUG
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("FIRSTRING_MAX_BODY_BYTES", 2 * 1024 * 1024)
 FIRSTRING_MAX_ATTACHMENT_BYTES = env_int("FIRSTRING_MAX_ATTACHMENT_BYTES", 20 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# A whole raw e-mail (the e-mail webhook): an attachment of the size above, base64-encoded, and more.
+FIRSTRING_MAX_EMAIL_BYTES = env_int("FIRSTRING_MAX_EMAIL_BYTES", 30 * 1024 * 1024)
 
 # E-mail: console by default, SMTP when EMAIL_HOST is set.
 EMAIL_HOST = env_str("EMAIL_HOST", "")
@@ -236,7 +238,7 @@ FIRSTRING_ROUTING_RELAX_SECONDS = [
 FIRSTRING_ROUTING_MISSES_BEFORE_AWAY = env_int("FIRSTRING_ROUTING_MISSES_BEFORE_AWAY", 3)
 FIRSTRING_CHANNEL_PLUGINS = env_list(
     "FIRSTRING_CHANNEL_PLUGINS",
-    ["firstring.channels.api"],
+    ["firstring.channels.api", "firstring.channels.email"],
 )
 
 LOGGING = {

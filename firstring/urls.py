@@ -1,3 +1,6 @@
+from importlib import import_module
+from importlib.util import find_spec
+
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
@@ -11,8 +14,13 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("accounts/", include("firstring.web.auth_urls")),
-    path("", include("firstring.web.urls")),
 ]
+# Channel plug-ins with webhooks or setup pages bring a `urls` module: served under /channels/<kind>/.
+for _plugin in settings.FIRSTRING_CHANNEL_PLUGINS:
+    if find_spec(f"{_plugin}.urls") is not None:
+        _kind = _plugin.rsplit(".", 1)[-1]
+        urlpatterns.append(path(f"channels/{_kind}/", include(import_module(f"{_plugin}.urls"))))
+urlpatterns.append(path("", include("firstring.web.urls")))
 
 if settings.DEBUG:
     from django.conf.urls.static import static

@@ -15,9 +15,12 @@ from django.conf import settings
 from django.db import connection
 
 from firstring.bench import available, run_benchmark
+from firstring.bench import email as email_bench
 from firstring.bench import inbox as inbox_bench
 from firstring.bench import ingest as ingest_bench
 from firstring.bench import route as route_bench
+from firstring.channels.email.testing import dovecot_binary
+from tests.conftest import IN_CI
 
 
 @pytest.fixture
@@ -55,6 +58,22 @@ def test_inbox_loads_the_history_and_answers_every_page(own_database):
     assert result["requests"] > 40
 
 
+def test_email_imports_a_mailbox_over_imap(own_database):
+    if dovecot_binary() is None:
+        if IN_CI:
+            pytest.fail("dovecot is not installed (dovecot-imapd), and CI requires it")
+        pytest.skip("dovecot is not installed (Debian package dovecot-imapd)")
+    result = email_bench.main(["--messages", "60", "--batch", "25"])
+    assert result["database"] == connection.vendor
+    assert result["messages"] == result["fetched"] == 60
+    assert result["created"] + result["redelivered"] == 60 and result["rejected"] == 0
+    assert result["stored_messages"] == result["created"]
+    assert 1 < result["conversations"] < result["created"]
+    # Every stored message keeps its original, some bring images and files too.
+    assert result["attachments"] > result["created"]
+    assert result["messages_per_second"] > 0
+
+
 def test_route_makes_every_decision_it_times(own_database):
     result = route_bench.main(["--agents", "6", "--waiting", "30", "--decisions", "12"])
     assert result["database"] == connection.vendor
@@ -64,9 +83,9 @@ def test_route_makes_every_decision_it_times(own_database):
 
 
 def test_unknown_benchmark_is_refused(capsys):
-    assert available() == ["inbox", "ingest", "route"]
+    assert available() == ["email", "inbox", "ingest", "route"]
     assert run_benchmark("nope", []) == 2
-    assert "available: inbox, ingest, route" in capsys.readouterr().err
+    assert "available: email, inbox, ingest, route" in capsys.readouterr().err
 
 
 def test_inbox_reuses_a_kept_history(own_database):

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from firstring.channels.models import Channel
 from firstring.conversations.models import Conversation, ConversationEvent, Message
 from firstring.conversations.services import message_mark_delivery, outbox_sweep, reply_send
 from firstring.lib.errors import InvalidInput
@@ -111,15 +112,17 @@ def test_a_send_that_keeps_failing_ends_failed_and_visible(
 
 
 def test_a_channel_without_transport_fails_at_once_with_the_reason(
-    receive, email_channel, agent, run_tasks, django_capture_on_commit_callbacks
+    receive, support_team, agent, run_tasks, django_capture_on_commit_callbacks
 ):
-    inbound = receive(email="u@example.com", channel=email_channel)
+    # A kind no installed plug-in provides.
+    fax = Channel.objects.create(kind="fax", slug="fax", name="Fax", team=support_team)
+    inbound = receive(email="u@example.com", channel=fax)
     with django_capture_on_commit_callbacks(execute=True):
         reply = reply_send(conversation=inbound.conversation, author=agent, text="hello")
     run_tasks()
     reply.refresh_from_db()
     assert reply.delivery_status == "failed"
-    assert reply.delivery_error == "no transport for Email is installed"
+    assert reply.delivery_error == "no transport for Fax is installed"
 
 
 def test_a_refused_message_is_not_retried(

@@ -7,9 +7,10 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 
 from firstring.channels.models import Channel
+from firstring.channels.registry import all_kinds, get_kind
 
 
 class ChannelForm(forms.ModelForm):
@@ -66,7 +67,7 @@ class ChannelAdmin(admin.ModelAdmin):
     list_display = ("name", "slug", "kind", "team", "enabled", "created_at")
     list_filter = ("kind", "enabled", "team")
     search_fields = ("name", "slug")
-    readonly_fields = ("secrets_set", "created_at")
+    readonly_fields = ("how_to_connect", "secrets_set", "state", "created_at")
     prepopulated_fields = {"slug": ("name",)}
 
     @admin.display(description="Secrets set")
@@ -80,8 +81,22 @@ class ChannelAdmin(admin.ModelAdmin):
             ((name, len(str(value))) for name, value in sorted(channel.secrets.items())),
         )
 
+    @admin.display(description="How to connect")
+    def how_to_connect(self, channel: Channel) -> str:
+        # The kind's own instructions; for a new channel, every installed kind's.
+        kinds = [get_kind(channel.kind)] if channel.pk else all_kinds()
+        return format_html_join(
+            "",
+            "<p><strong>{}</strong></p><pre style='white-space: pre-wrap'>{}</pre>",
+            (
+                (kind.label, kind.setup_help or format_html("No instructions for {}.", kind.label))
+                for kind in kinds
+            ),
+        )
+
     def get_fieldsets(self, request: HttpRequest, obj: Channel | None = None) -> Any:
         return [
             (None, {"fields": ("name", "slug", "kind", "team", "enabled", "config", "created_at")}),
+            ("Setup", {"fields": ("how_to_connect", "state")}),
             ("Secrets", {"fields": ("secrets_set", "new_secret_name", "new_secret_value", "remove_secrets")}),
         ]

@@ -17,6 +17,8 @@ class Channel(models.Model):
     config = models.JSONField(default=dict, blank=True)
     # Credentials: kept server-side, never rendered back in full.
     secrets = models.JSONField(default=dict, blank=True)
+    # What the plug-in keeps between runs (a mailbox's last fetched UID, a poll's last error); not edited.
+    state = models.JSONField(default=dict, blank=True, editable=False)
     enabled = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
 

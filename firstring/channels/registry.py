@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -35,6 +36,10 @@ class ChannelKind:
     label: str
     icon: str
     sender: Sender | None = None
+    # Run by every worker's periodic jobs: fetch what the kind's peers hold (mailboxes to poll …).
+    poll: Callable[[], object] | None = None
+    # Shown on the channel's admin page: how to connect a channel of this kind (plain text).
+    setup_help: str = ""
 
 
 _KINDS: dict[str, ChannelKind] = {}

@@ -28,17 +28,24 @@ def check_attachment_sizes(attachments: Sequence[InboundAttachment]) -> None:
 
 
 def store_attachment(message: Message, attachment: InboundAttachment) -> Attachment:
-    name = safe_filename(attachment.filename)
-    stored = Attachment(
-        message=message,
-        filename=name,
-        content_type=attachment.content_type[:127] or "application/octet-stream",
-        size=len(attachment.content),
-        inline=attachment.inline,
-    )
-    stored.file.save(name, ContentFile(attachment.content), save=False)
-    stored.save()
-    return stored
+    return store_attachments([(message, attachment)])[0]
+
+
+def store_attachments(pairs: Sequence[tuple[Message, InboundAttachment]]) -> list[Attachment]:
+    """Write the files, then insert their rows at once (a mailbox poll brings thousands)."""
+    rows = []
+    for message, attachment in pairs:
+        name = safe_filename(attachment.filename)
+        stored = Attachment(
+            message=message,
+            filename=name,
+            content_type=attachment.content_type[:127] or "application/octet-stream",
+            size=len(attachment.content),
+            inline=attachment.inline,
+        )
+        stored.file.save(name, ContentFile(attachment.content), save=False)
+        rows.append(stored)
+    return Attachment.objects.bulk_create(rows)
 
 
 def safe_filename(filename: str) -> str:

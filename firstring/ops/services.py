@@ -47,11 +47,24 @@ def _compact_inbox_counts() -> None:
     inbox_counts_compact()
 
 
+def _poll_channels() -> None:
+    # Channel kinds with peers to fetch from (mailboxes) register a poll; each decides what is due.
+    from firstring.channels.registry import all_kinds
+
+    for kind in all_kinds():
+        if kind.poll is not None:
+            try:
+                kind.poll()
+            except Exception:
+                logger.exception("polling %s channels failed", kind.kind)
+
+
 # Jobs run by every worker between tasks; each must be safe to run concurrently in several workers.
 PERIODIC_JOBS: list[tuple[str, Callable[[], None]]] = [
     ("outbox sweep", _sweep_outbox),
     ("inbox counts compaction", _compact_inbox_counts),
     ("routing", _route),
+    ("channel polls", _poll_channels),
 ]
 
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from firstring.channels.models import Channel
 from firstring.conversations import live, pipeline
-from firstring.conversations.attachments import InboundAttachment, check_attachment_sizes, store_attachment
+from firstring.conversations.attachments import InboundAttachment, check_attachment_sizes, store_attachments
 from firstring.conversations.models import Conversation, ConversationEvent, Message
 from firstring.customers.identities import IdentityClaim
 from firstring.customers.models import Customer
@@ -191,9 +191,9 @@ def _store(batch: Sequence[tuple[int, Inbound]]) -> dict[int, ReceiveResult]:
         )
     threading.save()
     Message.objects.bulk_create([message for message, _ in messages])
-    for message, inbound in messages:
-        for attachment in inbound.attachments:
-            store_attachment(message, attachment)
+    store_attachments(
+        [(message, attachment) for message, inbound in messages for attachment in inbound.attachments]
+    )
     _after_commit([message for message, _ in messages])
     return results
 
