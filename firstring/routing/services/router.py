@@ -30,7 +30,7 @@ DEFAULT_CAPACITY = {"phone": 1, "chat": 3, "default": 8}
 EXCLUSIVE_KINDS = frozenset({"phone"})
 # The relaxation steps, in order: what a task asks of its agent after waiting past each threshold.
 STEPS = ("preferred skill level", "the skill at any level", "anyone on the team", "anyone available")
-_AGENTS_PER_QUERY = 50
+_AGENTS_PER_QUERY = 10
 _TASKS_PER_QUERY = 100
 
 
