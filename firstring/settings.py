@@ -221,6 +221,9 @@ else:
 FIRSTRING_REOPEN_WINDOW_HOURS = env_int("FIRSTRING_REOPEN_WINDOW_HOURS", 24 * 7)
 FIRSTRING_OUTBOX_MAX_ATTEMPTS = env_int("FIRSTRING_OUTBOX_MAX_ATTEMPTS", 6)
 FIRSTRING_OUTBOX_BACKOFF_SECONDS = env_int("FIRSTRING_OUTBOX_BACKOFF_SECONDS", 30)
+# Which tone classifier the message pipeline uses: "default" (shipped, offline) or "learning" (the
+# default adapted to this company's corrections, once there are enough of them).
+FIRSTRING_TONE_BACKEND = env_str("FIRSTRING_TONE_BACKEND", "default")
 FIRSTRING_DEFAULT_PHONE_REGION = env_str("FIRSTRING_DEFAULT_PHONE_REGION", "US")
 FIRSTRING_CHANNEL_PLUGINS = env_list(
     "FIRSTRING_CHANNEL_PLUGINS",
