@@ -55,6 +55,6 @@ def test_inbox_loads_the_history_and_answers_every_page(own_database):
 
 
 def test_unknown_benchmark_is_refused(capsys):
-    assert available() == ["inbox", "ingest"]
+    assert available() == ["inbox", "ingest", "tone"]
     assert run_benchmark("nope", []) == 2
-    assert "available: inbox, ingest" in capsys.readouterr().err
+    assert "available: inbox, ingest, tone" in capsys.readouterr().err
