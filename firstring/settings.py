@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "firstring.customers",
     "firstring.channels",
     "firstring.conversations",
+    "firstring.insights",
     "firstring.api",
     "firstring.ops",
     "firstring.web",

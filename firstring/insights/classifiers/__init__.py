@@ -80,3 +80,12 @@ def classify_tone(texts: Sequence[str], *, backend: str | None = None) -> list[T
 
 register_backend("default", default_classifier)
 
+
+def _learning() -> ToneClassifier:
+    # The learned weights live in the database; only this backend reads them.
+    from firstring.insights.services import learned_classifier
+
+    return learned_classifier()
+
+
+register_backend("learning", _learning)
