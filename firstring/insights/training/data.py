@@ -5,8 +5,11 @@
 - Customer Support on Twitter (twcs_threads_dev.csv, real support threads): customers are split in two
   halves by a hash of their id. The training half gives distant labels: a brand reply that apologises
   marks the customer's tweet before it as negative, one that is glad or welcomes thanks marks it as
-  positive (replies that do neither say little and are not used). The other half is measured against
-  260 tweets labelled by hand, blind to any model output (`twcs_tone_labels.tsv`: ids and labels only).
+  positive (replies that do neither say little and are not used). The other half measures the model.
+  All 1,439 customer tweets of the sample were labelled by hand by one engineer, without looking at
+  any model's output (`twcs_tone_labels.tsv`: ids and labels only, the text stays in shared/):
+  negative for a complaint, a problem or frustration (sarcasm included), positive for thanks, praise
+  or joy, neutral for questions, information and everything without an evident feeling.
 """
 
 from __future__ import annotations
@@ -94,12 +97,17 @@ def twcs_unlabelled(half: int = 0) -> list[str]:
     return [r["text"] for r in _twcs_rows() if r["inbound"] == "True" and _half(r["author_id"]) == half]
 
 
-def twcs_hand_labelled() -> list[tuple[str, str]]:
-    """The 260 hand-labelled customer tweets (all from half 1)."""
-    by_id = {row["tweet_id"]: row["text"] for row in _twcs_rows()}
+def twcs_hand_labelled(half: int | None = None) -> list[tuple[str, str]]:
+    """Every customer tweet of the sample with its tone labelled by hand, or those of one half."""
+    rows = _twcs_rows()
+    by_id = {row["tweet_id"]: row for row in rows}
     path = Path(__file__).with_name("twcs_tone_labels.tsv")
-    rows = [line.split("\t") for line in _lines(path)[1:]]
-    return [(by_id[tweet_id], label) for tweet_id, label in rows]
+    labelled = [line.split("\t") for line in _lines(path)[1:]]
+    return [
+        (by_id[tweet_id]["text"], label)
+        for tweet_id, label in labelled
+        if half is None or _half(by_id[tweet_id]["author_id"]) == half
+    ]
 
 
 # BANKING77 (CC BY 4.0): customers writing to a bank. Intents that report something gone wrong read as
