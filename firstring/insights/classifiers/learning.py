@@ -21,7 +21,7 @@ from firstring.insights.classifiers.linear import LinearModel
 
 FORMAT = "firstring-tone-learned/1"
 # Candidate step sizes for SGD (how far a row may move the weights), chosen between by cross-validation.
-STRENGTHS = (0.1, 0.3, 1.0)
+STRENGTHS = (0.3, 1.0, 3.0)
 FOLDS = 3
 EPOCHS = 8
 L2 = 0.01
