@@ -127,10 +127,21 @@ def tone_model_learn(*, min_rows: int = LEARN_MIN_ROWS) -> LearnedToneModel:
     return LearnedToneModel.objects.create(rows=len(rows), data=learner.to_dict())
 
 
+_LEARNED: dict[tuple[int, str], LearningToneClassifier] = {}
+
+
 def learned_classifier() -> LearningToneClassifier | DefaultToneClassifier:
-    """The newest learned model, or the default while nothing was learned yet."""
-    learned = LearnedToneModel.objects.first()
+    """The newest learned model, or the default while nothing was learned yet.
+
+    Building one merges the correction into the default's weights, so each process keeps the newest.
+    """
+    newest = LearnedToneModel.objects.values_list("pk", "created_at").first()
     base = default_classifier()
-    if learned is None:
+    if newest is None:
         return base
-    return LearningToneClassifier.from_dict(base.model, learned.data)
+    key = (newest[0], newest[1].isoformat())
+    if key not in _LEARNED:
+        data = LearnedToneModel.objects.get(pk=newest[0]).data
+        _LEARNED.clear()
+        _LEARNED[key] = LearningToneClassifier.from_dict(base.model, data)
+    return _LEARNED[key]

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from django.core.management import CommandError, call_command
 
 from firstring.conversations.models import Conversation, Message
 from firstring.insights.classifiers import classify_tone
 from firstring.insights.models import LearnedToneModel, MessageTone, ToneCorrection
-from firstring.insights.services import message_tone_classify, tone_correct, tone_model_learn
+from firstring.insights.services import message_tone_classify, tone_correct
 from firstring.lib.errors import InvalidInput, NotFound
 
 
@@ -94,10 +97,12 @@ def test_the_learning_backend_learns_a_company_word(receive, agent, settings):
         received = receive(email=f"l{i}@example.com", text=text)
         tone_correct(user=agent, message_id=received.message.pk, label=label)
 
-    with pytest.raises(InvalidInput):
-        tone_model_learn(min_rows=500)
-    learned = tone_model_learn(min_rows=50)
-    assert learned.rows == 80 and LearnedToneModel.objects.count() == 1
+    with pytest.raises(CommandError, match="80 corrected messages; learning needs at least 500"):
+        call_command("tone_learn", "--min-rows", "500")
+    assert not LearnedToneModel.objects.exists()
+    call_command("tone_learn", "--min-rows", "50", stdout=io.StringIO())
+    learned = LearnedToneModel.objects.get()
+    assert learned.rows == 80
 
     settings.FIRSTRING_TONE_BACKEND = "learning"
     [result] = classify_tone([complaint])
