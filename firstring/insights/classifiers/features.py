@@ -122,8 +122,21 @@ def _cue_counts(normalized: str) -> dict[str, float]:
     return found
 
 
-def extract(text: str, lexicon: Mapping[str, float] | None = None) -> tuple[list[str], dict[str, float]]:
-    """The features of one message: the names of those present (value 1, may repeat) and valued ones."""
+def char_grams(padded: str) -> list[str]:
+    """Character 3- and 4-grams of one word written as "<word>"; the only feature names without a colon."""
+    end = len(padded)
+    return [padded[i : i + 3] for i in range(end - 2)] + [padded[i : i + 4] for i in range(end - 3)]
+
+
+def extract(
+    text: str, lexicon: Mapping[str, float] | None = None
+) -> tuple[list[str], list[str], dict[str, float]]:
+    """The features of one message, in three parts.
+
+    The names of binary features present (words, word pairs, flags; a repeat counts once), the words
+    whose character n-grams are counted (as "<word>"; scoring caches each word's share), and the
+    features with a value (lexicon sums, cue counts).
+    """
     normalized = normalize(text)
     raw_tokens = tokenize(normalized)
     words: list[str] = []
@@ -157,8 +170,6 @@ def extract(text: str, lexicon: Mapping[str, float] | None = None) -> tuple[list
     present = ["bias"]
     present += ["w:" + w for w in words]
     present += ["b:" + a + " " + b for a, b in pairwise(words)]
-    # Character n-grams inside words, without a prefix: they are the only names without a colon.
-    present += [p[i : i + n] for p in padded for n in (3, 4) for i in range(len(p) - n + 1)]
     valued: dict[str, float] = {}
     if lexicon is not None:
         if lex_pos or lex_neg:
@@ -175,12 +186,15 @@ def extract(text: str, lexicon: Mapping[str, float] | None = None) -> tuple[list
     letters = len(_LETTER.findall(text))
     if letters > 8 and len(_UPPER.findall(text)) > 0.6 * letters:
         present.append("p:shouting")
-    return present, valued
+    return present, padded, valued
 
 
 def featurize(text: str, lexicon: Mapping[str, float] | None = None) -> dict[str, float]:
     """The sparse features of one message as a name -> value mapping (for training and learning)."""
-    present, valued = extract(text, lexicon)
+    present, padded, valued = extract(text, lexicon)
     features = dict.fromkeys(present, 1.0)
+    for word in padded:
+        for gram in char_grams(word):
+            features[gram] = features.get(gram, 0.0) + 1.0
     features.update(valued)
     return features

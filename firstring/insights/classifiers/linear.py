@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from firstring.insights.classifiers.base import LABELS, ToneResult, softmax
-from firstring.insights.classifiers.features import extract, featurize
+from firstring.insights.classifiers.features import char_grams, extract, featurize
 
 FORMAT = "firstring-tone-linear/1"
+WORD_CACHE_SIZE = 100_000
 
 
 class LinearModel:
@@ -39,6 +40,8 @@ class LinearModel:
         # Softmax only sees differences between logits, so neutral's can be 0: the other two, relative to
         # it, travel as one complex number per feature, and scoring is a single C-level sum over look-ups.
         self._relative = {key: complex(w[0] - w[1], w[2] - w[1]) for key, w in self.weights.items()}
+        # A word's character n-grams always weigh the same: their sum is kept per word (bounded).
+        self._word_cache: dict[str, complex] = {}
 
     @classmethod
     def load(cls, path: Path) -> LinearModel:
@@ -79,10 +82,19 @@ class LinearModel:
 
     def fast_logits(self, text: str) -> list[float]:
         """Logits relative to neutral's (same probabilities), without building the feature mapping."""
-        present, valued = extract(text, self.lexicon)
+        present, padded, valued = extract(text, self.lexicon)
         relative = self._relative
-        # A feature present twice counts once, as in training; an unknown one weighs nothing.
+        # A binary feature present twice counts once, as in training; an unknown one weighs nothing.
         total = sum(map(relative.get, dict.fromkeys(present), repeat(0j)))
+        cache = self._word_cache
+        for word in padded:
+            share = cache.get(word)
+            if share is None:
+                share = sum(map(relative.get, char_grams(word), repeat(0j)))
+                if len(cache) >= WORD_CACHE_SIZE:
+                    cache.clear()
+                cache[word] = share
+            total += share
         for key, value in valued.items():
             total += relative.get(key, 0j) * value
         a, b, c = self.intercept
