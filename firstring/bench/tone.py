@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from firstring.insights.classifiers import LABELS, DefaultToneClassifier, default_classifier, get_classifier
+from firstring.insights.classifiers import LABELS, default_classifier, get_classifier
 from firstring.insights.classifiers.base import ToneClassifier
 from firstring.insights.classifiers.learning import LearningToneClassifier
 
@@ -78,11 +78,9 @@ def main(argv: Sequence[str]) -> dict[str, Any]:
     classifier: ToneClassifier
     train_seconds = 0.0
     if args.train:
-        base = default_classifier()
-        assert isinstance(base, DefaultToneClassifier)
         started = time.process_time()
         classifier = LearningToneClassifier.fit(
-            base.model, [t for t, _ in learn], [y for _, y in learn], seed=args.seed
+            default_classifier().model, [t for t, _ in learn], [y for _, y in learn], seed=args.seed
         )
         train_seconds = time.process_time() - started
     else:

@@ -7,8 +7,16 @@ class InsightsConfig(AppConfig):
     verbose_name = "Insights"
 
     def ready(self) -> None:
-        from firstring.conversations import pipeline
+        from django.conf import settings
+        from django.core.exceptions import ImproperlyConfigured
 
+        from firstring.conversations import pipeline
+        from firstring.insights.classifiers import available_backends
+
+        if settings.FIRSTRING_TONE_BACKEND not in available_backends():
+            raise ImproperlyConfigured(
+                f"FIRSTRING_TONE_BACKEND must be one of {', '.join(available_backends())}"
+            )
         pipeline.register_step("tone", _tone_step)
 
 
