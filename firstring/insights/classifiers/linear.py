@@ -62,7 +62,7 @@ class LinearModel:
             "lexicon": self.lexicon,
             "weights": {k: [round(v, 4) for v in w] for k, w in sorted(self.weights.items())},
         }
-        # mtime=0: the same model always gives the same bytes.
+        # mtime=0: the same weights always give the same bytes.
         with gzip.GzipFile(path, "wb", compresslevel=9, mtime=0) as handle:
             handle.write(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
 

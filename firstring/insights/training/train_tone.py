@@ -6,7 +6,8 @@ why (see data.py): general tweets with tone labels (TweetEval), customer questio
 to a bank (BANKING77, CC BY 4.0, labelled by intent), and support tweets labelled by the brand's reply.
 It first measures the recipe two-fold over the support customers (distant labels from one half,
 macro-F1 on the other half's hand-labelled tweets, and on held-out TweetEval tweets), then trains the
-shipped model with the distant labels of all customers.
+shipped model with the distant labels of all customers. Retraining reproduces the figures; the file
+may differ in the last digits of a few weights (the solver's floating point is not bit-reproducible).
 """
 
 from __future__ import annotations
