@@ -1,7 +1,8 @@
 """Tone classification with pluggable backends.
 
     from firstring.insights.classifiers import classify_tone
-    classify_tone(["I hate this, worst service ever"])  # [ToneResult(label="negative", score=-0.9, ...)]
+    classify_tone(["I hate this, worst service ever"])
+    # [ToneResult(label="negative", score=-0.99, confidence=0.99)]
 
 Backends register a factory under a name; `FIRSTRING_TONE_BACKEND` picks the one the pipeline uses
 ("default" unless set). Shipped: "default", the linear model in `models/tone-default.json.gz` (pure
