@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "firstring.customers",
     "firstring.channels",
     "firstring.conversations",
+    "firstring.insights",
     "firstring.routing",
     "firstring.api",
     "firstring.ops",
@@ -228,6 +229,9 @@ FIRSTRING_LIVE_FORWARD_URL = env_str("FIRSTRING_LIVE_FORWARD_URL", "")
 FIRSTRING_REOPEN_WINDOW_HOURS = env_int("FIRSTRING_REOPEN_WINDOW_HOURS", 24 * 7)
 FIRSTRING_OUTBOX_MAX_ATTEMPTS = env_int("FIRSTRING_OUTBOX_MAX_ATTEMPTS", 6)
 FIRSTRING_OUTBOX_BACKOFF_SECONDS = env_int("FIRSTRING_OUTBOX_BACKOFF_SECONDS", 30)
+# Which tone classifier the message pipeline uses: "default" (shipped, offline) or "learning" (the
+# default adapted to this company's corrections, once there are enough of them).
+FIRSTRING_TONE_BACKEND = env_str("FIRSTRING_TONE_BACKEND", "default")
 FIRSTRING_DEFAULT_PHONE_REGION = env_str("FIRSTRING_DEFAULT_PHONE_REGION", "US")
 # Routing: how long an offer rings, and after how many seconds of waiting a task relaxes its needs
 # (any skill level, then anyone on the team, then anyone), so that a customer always reaches a human.
