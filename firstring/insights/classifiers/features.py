@@ -54,7 +54,7 @@ _NEGATIONS = frozenset(
 _NEGATION_SPAN = 3
 
 # Customer-service cues: phrases whose tone general tweets do not teach. Each maps to a cue name; the
-# model learns the cue's weight from in-domain distant supervision (brand replies), not from this list.
+# model learns the cue's weight from its training data, not from this list.
 CUES: Mapping[str, tuple[str, ...]] = {
     "cue:waiting": (
         "still waiting", "still not", "still no", "still have not", "still haven't", "still doesn't",
