@@ -125,17 +125,25 @@ def test_no_agent_is_offered_more_than_their_capacity(waiting, make_agent, suppo
     ]
 
 
-def test_an_open_call_blocks_new_work(waiting, make_agent, receive, support_team):
+def test_a_ringing_call_blocks_new_work(waiting, make_agent, receive, support_team):
     from firstring.channels.models import Channel
 
     ana = make_agent("ana")
     phone = Channel.objects.create(kind="phone", slug="phone", name="Phone", team=support_team)
-    call = receive(phone="+12025550143", channel=phone, text="(call)")
-    conversation_assign(conversation=call.conversation, assignee=ana, actor=ana)
+    call = task_enqueue(conversation=receive(phone="+12025550143", channel=phone, text="(call)").conversation)
+    assert [o.task.pk for o in route_waiting()] == [call.pk]
     task = waiting("d@example.com")
     assert route_waiting() == []
-    conversation_set_status(conversation=call.conversation, status="resolved", actor=ana)
+    # Taken, the call no longer rings; an open phone conversation is a call log, not a call.
+    offer_accept(task=call, agent=ana)
     assert [o.task.pk for o in route_waiting()] == [task.pk]
+    # One call at a time: another call is not offered while she holds an open one.
+    second = task_enqueue(
+        conversation=receive(phone="+12025550144", channel=phone, text="(call)").conversation
+    )
+    assert route_waiting() == []
+    second.refresh_from_db()
+    assert second.status == "waiting"
 
 
 def test_requirements_relax_while_a_task_waits(waiting, make_agent, settings):

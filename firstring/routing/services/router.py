@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Value
 from django.utils import timezone
 
 from firstring.accounts.models import UserSkill
@@ -26,7 +26,8 @@ from firstring.routing.services.queue import describe_needs
 
 # Conversations an agent handles at once, by channel kind, unless their team says otherwise.
 DEFAULT_CAPACITY = {"phone": 1, "chat": 3, "default": 8}
-# A call blocks new work of every kind while it lasts.
+# A call blocks new work of every kind while it rings. (While it lasts, once the voice app reports live
+# calls: an open phone conversation is a call log, not a call in progress.)
 EXCLUSIVE_KINDS = frozenset({"phone"})
 # The relaxation steps, in order: what a task asks of its agent after waiting past each threshold.
 STEPS = ("preferred skill level", "the skill at any level", "anyone on the team", "anyone available")
@@ -110,36 +111,46 @@ def capacity(task: RoutingTask) -> int:
     return int(configured.get(task.channel_kind, configured["default"]))
 
 
-def agent_loads(user_ids: Iterable[int]) -> dict[int, Counter[str]]:
+@dataclass
+class Load:
+    """Work an agent holds, by channel kind."""
+
+    held: Counter[str] = field(default_factory=Counter)  # open conversations assigned, and offers ringing
+    ringing: Counter[str] = field(default_factory=Counter)  # offers ringing
+
+
+def agent_loads(user_ids: Iterable[int]) -> dict[int, Load]:
     """Work each agent holds, by channel kind: open conversations assigned to them and offers ringing.
 
     Counted from the conversations themselves, so a conversation closed or reassigned anywhere frees
     its place at once; one round trip for both counts.
     """
     ids = list(user_ids)
-    loads: dict[int, Counter[str]] = {user_id: Counter() for user_id in ids}
+    loads = {user_id: Load() for user_id in ids}
     assigned = (
         Conversation.objects.filter(assignee_id__in=ids, status=Conversation.Status.OPEN)
         .values_list("assignee_id", "channel__kind")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("id"), ringing=Value(False))
         .order_by()
     )
     offered = (
         RoutingTask.objects.filter(offered_to_id__in=ids, status=RoutingTask.Status.OFFERED)
         .values_list("offered_to_id", "channel_kind")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("id"), ringing=Value(True))
         .order_by()
     )
-    for user_id, kind, count in assigned.union(offered, all=True):
-        loads[user_id][kind] += count
+    for user_id, kind, count, ringing in assigned.union(offered, all=True):
+        loads[user_id].held[kind] += count
+        if ringing:
+            loads[user_id].ringing[kind] += count
     return loads
 
 
-def has_room(load: Counter[str], kind: str, limit: int) -> bool:
-    """Room for one more of `kind`: under the limit, and no call in progress (a call blocks new work)."""
-    if any(load[exclusive] for exclusive in EXCLUSIVE_KINDS):
+def has_room(load: Load, kind: str, limit: int) -> bool:
+    """Room for one more of `kind`: under the limit, and no call ringing (a call blocks new work)."""
+    if any(load.ringing[exclusive] for exclusive in EXCLUSIVE_KINDS):
         return False
-    return load[kind] < limit
+    return load.held[kind] < limit
 
 
 def _needs_agent(conversation: Conversation) -> bool:
