@@ -95,9 +95,22 @@ def test_higher_score_first_and_aging_lets_old_work_overtake_new_urgent_work(wai
     order = list(RoutingTask.objects.filter(status="waiting").order_by("rank_at", "id"))
     # Urgent is a 30-minute head start: 45 minutes of waiting beat it; high (10 + 5) beats a normal 1.
     assert order == [normal_old, urgent_new, high, normal_new]
-    make_agent("ana")
-    offers = route_waiting()
-    assert [o.task.pk for o in offers] == [normal_old.pk, urgent_new.pk, high.pk, normal_new.pk]
+    ana = make_agent("ana")
+    offered = []
+    for _ in range(4):
+        (offer,) = route_waiting()
+        offered.append(offer.task.pk)
+        offer_accept(task=offer.task, agent=ana)
+    assert offered == [normal_old.pk, urgent_new.pk, high.pk, normal_new.pk]
+
+
+def test_one_offer_rings_at_a_time_and_work_spreads_across_free_agents(waiting, make_agent):
+    ana, bo = make_agent("ana"), make_agent("bo")
+    first, second, third = (waiting(f"s{n}@example.com") for n in range(3))
+    assert [(o.task.pk, o.agent_id) for o in route_waiting()] == [(first.pk, ana.pk), (second.pk, bo.pk)]
+    assert route_waiting() == []  # both have an offer ringing
+    offer_accept(task=first, agent=ana)
+    assert [(o.task.pk, o.agent_id) for o in route_waiting()] == [(third.pk, ana.pk)]
 
 
 def test_the_longest_idle_agent_with_room_gets_the_offer(waiting, make_agent):
@@ -114,12 +127,15 @@ def test_the_longest_idle_agent_with_room_gets_the_offer(waiting, make_agent):
 
 def test_no_agent_is_offered_more_than_their_capacity(waiting, make_agent, support_team):
     TeamRouting.objects.create(team=support_team, capacity={"email": 2})
-    make_agent("ana")
+    ana = make_agent("ana")
     tasks = [waiting(f"c{n}@example.com") for n in range(4)]
-    route_waiting()
+    for _ in range(2):
+        (offer,) = route_waiting()
+        offer_accept(task=offer.task, agent=ana)
+    assert route_waiting() == []  # two e-mails assigned: full
     assert [t.status for t in RoutingTask.objects.filter(pk__in=[t.pk for t in tasks]).order_by("pk")] == [
-        "offered",
-        "offered",
+        "assigned",
+        "assigned",
         "waiting",
         "waiting",
     ]
@@ -202,10 +218,11 @@ def test_unanswered_offers_time_out_and_repeated_misses_set_the_agent_away(waiti
     settings.FIRSTRING_ROUTING_MISSES_BEFORE_AWAY = 2
     ana = make_agent("ana")
     tasks = [waiting(f"h{n}@example.com") for n in range(2)]
-    route_waiting()
-    assert offers_expire() == 0
     later = timezone.now() + timedelta(seconds=settings.FIRSTRING_ROUTING_OFFER_SECONDS + 1)
-    assert offers_expire(now=later) == 2
+    for n in range(2):
+        assert len(route_waiting()) == 1
+        assert offers_expire() == 0
+        assert offers_expire(now=later + timedelta(seconds=n)) == 1
     assert {t.status for t in RoutingTask.objects.filter(pk__in=[t.pk for t in tasks])} == {"waiting"}
     state = AgentState.objects.get(user=ana)
     assert state.presence == "away" and state.missed_offers == 2

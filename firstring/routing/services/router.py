@@ -26,9 +26,6 @@ from firstring.routing.services.queue import describe_needs
 
 # Conversations an agent handles at once, by channel kind, unless their team says otherwise.
 DEFAULT_CAPACITY = {"phone": 1, "chat": 3, "default": 8}
-# A call blocks new work of every kind while it rings. (While it lasts, once the voice app reports live
-# calls: an open phone conversation is a call log, not a call in progress.)
-EXCLUSIVE_KINDS = frozenset({"phone"})
 # The relaxation steps, in order: what a task asks of its agent after waiting past each threshold.
 STEPS = ("preferred skill level", "the skill at any level", "anyone on the team", "anyone available")
 _AGENTS_PER_QUERY = 10
@@ -147,8 +144,12 @@ def agent_loads(user_ids: Iterable[int]) -> dict[int, Load]:
 
 
 def has_room(load: Load, kind: str, limit: int) -> bool:
-    """Room for one more of `kind`: under the limit, and no call ringing (a call blocks new work)."""
-    if any(load.ringing[exclusive] for exclusive in EXCLUSIVE_KINDS):
+    """Room for one more of `kind`: under the limit, and nothing ringing for the agent already.
+
+    One offer rings at a time, so an agent answers one before the next, and work spreads across the
+    agents who are free instead of piling up on the longest idle.
+    """
+    if sum(load.ringing.values()):
         return False
     return load.held[kind] < limit
 
