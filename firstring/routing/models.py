@@ -4,6 +4,7 @@ every routing decision."""
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -48,6 +49,16 @@ class TeamRouting(models.Model):
 
     def __str__(self) -> str:
         return f"Routing of {self.team}"
+
+    def clean(self) -> None:
+        # Edited as JSON in the admin: a wrong value must stop there, not in the router.
+        if not isinstance(self.capacity, dict) or not all(
+            isinstance(kind, str) and type(limit) is int and 0 <= limit <= 1000
+            for kind, limit in self.capacity.items()
+        ):
+            raise ValidationError(
+                {"capacity": 'Give whole numbers by channel kind, e.g. {"chat": 3, "default": 8}.'}
+            )
 
 
 class RoutingTask(models.Model):

@@ -293,3 +293,14 @@ def test_the_sweep_queues_waiting_customers_nobody_has(receive, email_channel, a
     # Unassigned again while the customer waits: back in the queue.
     conversation_assign(conversation=assigned, assignee=None, actor=agent)
     assert tasks_sweep() == 1
+
+
+@pytest.mark.parametrize(
+    "capacity", [{"chat": "3"}, {"chat": -1}, {"chat": True}, ["chat", 3], {"chat": 2.5}]
+)
+def test_a_team_capacity_that_is_not_whole_numbers_is_refused(support_team, capacity):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError, match="whole numbers"):
+        TeamRouting(team=support_team, capacity=capacity).full_clean()
+    TeamRouting(team=support_team, capacity={"chat": 2, "default": 5}).full_clean()
