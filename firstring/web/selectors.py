@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
@@ -19,6 +19,8 @@ from firstring.conversations.models import Conversation, ConversationEvent, Mess
 from firstring.customers.models import Customer, Identity
 from firstring.customers.services import customer_resolve
 from firstring.lib.errors import InvalidInput, NotFound
+from firstring.routing.models import AgentState
+from firstring.routing.selectors import agent_presence, offers_for_agent
 
 CUSTOMER_SEARCH_LIMIT = 50
 
@@ -182,4 +184,13 @@ def filter_choices(*, user: User) -> dict[str, list[tuple[str, str]]]:
     return {
         "channels": [(c.slug, c.name) for c in channels],
         "teams": [(str(t.pk), t.name) for t in teams],
+    }
+
+
+def routing_bar(*, user: User) -> dict[str, Any]:
+    """What the routing bar shows: rendered into every page, and again after each change."""
+    return {
+        "presence": agent_presence(user=user),
+        "presences": AgentState.Presence.choices,
+        "offers": list(offers_for_agent(user=user)),
     }

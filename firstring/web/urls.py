@@ -23,7 +23,6 @@ urlpatterns = [
         name="conversation-priority",
     ),
     path("conversations/<int:conversation_id>/tags/", conversation.set_tags, name="conversation-tags"),
-    path("routing/bar/", routing.routing_bar, name="routing-bar"),
     path("routing/presence/", routing.set_presence, name="routing-presence"),
     path("routing/offers/", routing.offers, name="routing-offers"),
     path("routing/offers/<int:task_id>/accept/", routing.accept, name="offer-accept"),

@@ -30,7 +30,7 @@ def offered(receive, email_channel, agent):
 
 
 def test_the_bar_shows_presence_and_the_offers_ringing_escaped(client_for, agent, offered):
-    response = client_for(agent).get("/routing/bar/", **HTMX)
+    response = client_for(agent).get("/")
     assert response.status_code == 200
     html = response.content.decode()
     assert 'value="available" selected' in html
@@ -75,7 +75,8 @@ def test_declining_an_offer_puts_it_back_in_the_queue(client_for, agent, offered
 def test_an_expired_offer_is_not_shown_and_cannot_be_accepted(client_for, agent, offered):
     RoutingTask.objects.filter(pk=offered.pk).update(offer_expires_at=timezone.now() - timedelta(seconds=1))
     assert (
-        f'data-task-id="{offered.pk}"' not in client_for(agent).get("/routing/bar/", **HTMX).content.decode()
+        f'data-task-id="{offered.pk}"'
+        not in client_for(agent).get("/routing/offers/", **HTMX).content.decode()
     )
     assert client_for(agent).post(f"/routing/offers/{offered.pk}/accept/", **HTMX).status_code == 409
 
@@ -85,13 +86,13 @@ def test_nobody_else_can_see_or_answer_an_agents_offer(client_for, billing_agent
         client = client_for(user)
         assert client.post(f"/routing/offers/{offered.pk}/accept/", **HTMX).status_code == 404
         assert client.post(f"/routing/offers/{offered.pk}/decline/", **HTMX).status_code == 404
-        assert f'data-task-id="{offered.pk}"' not in client.get("/routing/bar/", **HTMX).content.decode()
+        assert f'data-task-id="{offered.pk}"' not in client.get("/routing/offers/", **HTMX).content.decode()
     offered.refresh_from_db()
     assert offered.status == "offered"
     assert client_for(manager).post("/routing/offers/999999/accept/", **HTMX).status_code == 404
 
 
 def test_the_routing_pages_need_a_signed_in_user_and_post(client, client_for, agent, offered):
-    assert client.get("/routing/bar/").status_code == 302
+    assert client.get("/routing/offers/").status_code == 302
     assert client.post(f"/routing/offers/{offered.pk}/accept/").status_code == 302
     assert client_for(agent).get(f"/routing/offers/{offered.pk}/accept/").status_code == 405

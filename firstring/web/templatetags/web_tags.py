@@ -10,8 +10,15 @@ from django.utils import timezone
 
 from firstring.channels.registry import get_kind
 from firstring.conversations.models import ConversationEvent
+from firstring.web import selectors
 
 register = template.Library()
+
+
+@register.inclusion_tag("web/routing_bar.html#bar", takes_context=True)
+def routing_bar(context: template.Context) -> dict[str, Any]:
+    """The agent's presence and ringing offers, rendered with the page so they work from the first moment."""
+    return {**selectors.routing_bar(user=context["user"]), "csrf_token": context.get("csrf_token")}
 
 
 @register.filter

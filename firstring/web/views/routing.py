@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from firstring.accounts.models import User
-from firstring.routing.models import AgentState
-from firstring.routing.selectors import agent_presence, offer_get_for_agent, offers_for_agent
+from firstring.routing.selectors import offer_get_for_agent
 from firstring.routing.services import offer_accept, offer_decline, presence_set
+from firstring.web import selectors
 from firstring.web.errors import agent_view, is_htmx
 from firstring.web.forms import PresenceForm, valid
 
@@ -24,24 +22,10 @@ def _user(request: HttpRequest) -> User:
     return request.user
 
 
-def _context(user: User) -> dict[str, Any]:
-    return {
-        "presence": agent_presence(user=user),
-        "presences": AgentState.Presence.choices,
-        "offers": list(offers_for_agent(user=user)),
-    }
-
-
 def _bar(request: HttpRequest, part: str = "bar") -> HttpResponse:
     if not is_htmx(request):
         return redirect("web:inbox")
-    return render(request, f"{TEMPLATE}#{part}", _context(_user(request)))
-
-
-@require_GET
-@agent_view
-def routing_bar(request: HttpRequest) -> HttpResponse:
-    return _bar(request)
+    return render(request, f"{TEMPLATE}#{part}", selectors.routing_bar(user=_user(request)))
 
 
 @require_GET
