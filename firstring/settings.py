@@ -211,6 +211,9 @@ if FIRSTRING_TASKS_BACKEND == "rq":
 RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 300}}
 # How often each worker beats (for /healthz) and runs its periodic jobs (the outbox sweep).
 FIRSTRING_WORKER_BEAT_SECONDS = env_int("FIRSTRING_WORKER_BEAT_SECONDS", 10)
+# How often a worker of the database queue looks for new tasks. New messages are routed by such a task,
+# so this bounds the time from a message stored to its offer ringing (RQ workers are woken at once).
+FIRSTRING_WORKER_POLL_MS = env_int("FIRSTRING_WORKER_POLL_MS", 50)
 
 # Live updates: in-process by default; Redis when several processes must share them.
 CHANNEL_LAYER = env_str("FIRSTRING_CHANNEL_LAYER", "memory")

@@ -62,7 +62,16 @@ def offer_decline(*, task: RoutingTask, agent: User) -> RoutingTask:
     with transaction.atomic():
         task = _locked_offer(task, agent)
         _back_to_queue(task, agent, RoutingEvent.Kind.DECLINED, timezone.now())
+        team_id = task.team_id
+        # The next agent is offered it right after the decline, not on the worker's next beat.
+        transaction.on_commit(lambda: _route_team_soon(team_id))
     return task
+
+
+def _route_team_soon(team_id: int | None) -> None:
+    from firstring.routing.tasks import route_team
+
+    route_team.enqueue(team_id)
 
 
 def offers_expire(*, now: datetime | None = None) -> int:
