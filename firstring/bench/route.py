@@ -8,6 +8,11 @@ routing decision: claim the highest-ranked tasks, pass over those nobody can tak
 longest-idle eligible agent with room for the first that somebody can, lock them, recount their
 load, write the offer and its reason, commit. Between decisions (untimed) the agent accepts four offers in
 five and declines the fifth, as agents do, so loads grow and declined work comes round again.
+
+Then the offer latency (`offer_p95_ms`, see `_offer_latency`): with the crowd still waiting (re-queued as
+of now, so that none of it has waited long enough to go to anyone), `--probes` messages to a team of
+`--probe-agents` agents whose websockets are open, each timed from the inbound POST to the offers
+fragment on the agent's screen, through `firstring serve` and its worker.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
 from firstring.bench._database import bench_database, percentile
+from firstring.bench._offer_latency import measure_offer_latency
 
 LANGUAGES = ("en", "es", "de", "fr")
 KINDS = ("email", "chat", "sms")
@@ -99,15 +105,29 @@ def load(*, agents: int, waiting: int, seed: int) -> None:
     RoutingTask.objects.bulk_create(tasks, batch_size=2000)
 
 
+def requeue_as_of_now() -> None:
+    """Shift every waiting task's times so it was queued just now, keeping the order of the queue."""
+    from firstring.routing.models import RoutingTask
+
+    now = timezone.now()
+    tasks = list(RoutingTask.objects.filter(status=RoutingTask.Status.WAITING).only("enqueued_at", "rank_at"))
+    for task in tasks:
+        task.rank_at = now - (task.enqueued_at - task.rank_at)
+        task.enqueued_at = now
+    RoutingTask.objects.bulk_update(tasks, ["enqueued_at", "rank_at"], batch_size=2000)
+
+
 def main(argv: list[str]) -> dict[str, Any]:
     parser = argparse.ArgumentParser(prog="firstring bench route", description=__doc__)
     parser.add_argument("--agents", type=int, default=500)
     parser.add_argument("--waiting", type=int, default=10_000)
     parser.add_argument("--decisions", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--probes", type=int, default=200, help="Messages timed to their offer (0: skip).")
+    parser.add_argument("--probe-agents", type=int, default=10)
     args = parser.parse_args(argv)
-    if min(args.agents, args.waiting, args.decisions) < 1:
-        parser.error("--agents, --waiting and --decisions must be at least 1")
+    if min(args.agents, args.waiting, args.decisions, args.probe_agents) < 1 or args.probes < 0:
+        parser.error("--agents, --waiting, --decisions and --probe-agents must be at least 1")
 
     with bench_database("route") as vendor:
         from firstring.routing.models import RoutingTask
@@ -133,6 +153,10 @@ def main(argv: list[str]) -> dict[str, Any]:
                 else:
                     offer_decline(task=task, agent=task.offered_to)
         still_waiting = RoutingTask.objects.filter(status=RoutingTask.Status.WAITING).count()
+        latencies: list[float] = []
+        if args.probes:
+            requeue_as_of_now()
+            latencies = measure_offer_latency(agents=args.probe_agents, probes=args.probes, seed=args.seed)
 
     return {
         "benchmark": "route",
@@ -148,5 +172,9 @@ def main(argv: list[str]) -> dict[str, Any]:
         "decision_p50_ms": round(percentile(timings, 0.50), 2),
         "decision_p95_ms": round(percentile(timings, 0.95), 2),
         "decision_p99_ms": round(percentile(timings, 0.99), 2),
+        "probes": len(latencies),
+        "offer_p50_ms": round(percentile(latencies, 0.50), 1) if latencies else None,
+        "offer_p95_ms": round(percentile(latencies, 0.95), 1) if latencies else None,
+        "offer_max_ms": round(max(latencies), 1) if latencies else None,
         "load_seconds": round(load_seconds, 1),
     }
