@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "firstring.accounts",
     "firstring.customers",
     "firstring.channels",
+    "firstring.sla",
     "firstring.conversations",
     "firstring.insights",
     "firstring.routing",
@@ -243,6 +244,9 @@ FIRSTRING_ROUTING_RELAX_SECONDS = [
     int(s) for s in env_list("FIRSTRING_ROUTING_RELAX_SECONDS", ["60", "180", "600"])
 ]
 FIRSTRING_ROUTING_MISSES_BEFORE_AWAY = env_int("FIRSTRING_ROUTING_MISSES_BEFORE_AWAY", 3)
+# Staff alerts (service levels at risk or missed, escalations) are shown in the app and e-mailed; with
+# this set they are also POSTed as Slack-compatible JSON ({"text": …}) to this URL.
+FIRSTRING_ALERT_WEBHOOK_URL = env_str("FIRSTRING_ALERT_WEBHOOK_URL", "")
 FIRSTRING_CHANNEL_PLUGINS = env_list(
     "FIRSTRING_CHANNEL_PLUGINS",
     ["firstring.channels.api", "firstring.channels.email"],
