@@ -47,6 +47,12 @@ def _watch_service_levels() -> None:
     sla_watch()
 
 
+def _climb_escalations() -> None:
+    from firstring.escalations.services import escalations_climb
+
+    escalations_climb()
+
+
 def _compact_inbox_counts() -> None:
     from firstring.conversations.services import inbox_counts_compact
 
@@ -71,6 +77,7 @@ PERIODIC_JOBS: list[tuple[str, Callable[[], None]]] = [
     ("inbox counts compaction", _compact_inbox_counts),
     ("routing", _route),
     ("service levels", _watch_service_levels),
+    ("escalations", _climb_escalations),
     ("channel polls", _poll_channels),
 ]
 

@@ -152,6 +152,24 @@ def conversation_set_priority(
     return conversation
 
 
+def conversation_set_escalated(
+    *, conversation: Conversation, escalated: bool, actor: User | None, reason: str = ""
+) -> Conversation:
+    """Mark the conversation escalated to management (the escalations app decides when) or not any more."""
+    with transaction.atomic():
+        conversation = _locked(conversation)
+        if (conversation.escalated_at is not None) == escalated:
+            return conversation
+        conversation.escalated_at = timezone.now() if escalated else None
+        conversation.updated_at = timezone.now()
+        conversation.save(update_fields=["escalated_at", "updated_at"])
+        if escalated:
+            _record(conversation, actor, ConversationEvent.Kind.ESCALATED, {"reason": reason[:500]})
+        else:
+            _record(conversation, actor, ConversationEvent.Kind.DEESCALATED, {"outcome": reason[:500]})
+    return conversation
+
+
 def conversation_set_tags(
     *, conversation: Conversation, names: Sequence[str], actor: User | None
 ) -> Conversation:

@@ -90,6 +90,9 @@ def event_sentence(event: ConversationEvent) -> str:
     if kind == ConversationEvent.Kind.ESCALATED:
         reason = data.get("reason")
         return f"{who} escalated it" + (f": {reason}" if reason else "")
+    if kind == ConversationEvent.Kind.DEESCALATED:
+        outcome = data.get("outcome")
+        return f"{who} resolved the escalation" + (f": {outcome}" if outcome else "")
     if kind in (ConversationEvent.Kind.SLA_WARNING, ConversationEvent.Kind.SLA_BREACHED):
         target = _value(data.get("target"), "a target").replace("_", " ")
         policy = f" ({data['policy']})" if data.get("policy") else ""
