@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from firstring.accounts.models import User
 from firstring.conversations.models import Conversation, Message
@@ -160,3 +161,19 @@ def escalation_live_for(*, conversation: Conversation) -> Escalation | None:
 
 def managers() -> QuerySet[User]:
     return User.objects.filter(is_active=True, role__in=[User.Role.MANAGER, User.Role.ADMIN]).order_by("name")
+
+
+@dataclass
+class EscalationSummary:
+    live: list[Escalation]
+    unacknowledged: int
+    longest_unacknowledged_seconds: int
+
+
+def escalations_summary() -> EscalationSummary:
+    """What a supervisor sees of the open escalations."""
+    live = list(escalations_live()[:50])
+    waiting = [e for e in live if e.status == Escalation.Status.OPEN]
+    now = timezone.now()
+    longest = max((int((now - e.created_at).total_seconds()) for e in waiting), default=0)
+    return EscalationSummary(live=live, unacknowledged=len(waiting), longest_unacknowledged_seconds=longest)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from firstring.web.views import conversation, customers, escalations, inbox, routing
+from firstring.web.views import conversation, customers, escalations, inbox, routing, supervisor
 
 app_name = "web"
 
@@ -40,6 +40,7 @@ urlpatterns = [
         for action in ("acknowledge", "take", "resolve")
     ],
     path("lessons/", escalations.lessons, name="lessons"),
+    path("supervisor/", supervisor.supervisor, name="supervisor"),
     path("notifications/", routing.notifications, name="notifications"),
     path("notifications/<int:notification_id>/open/", routing.notification_open, name="notification-open"),
     path("notifications/read/", routing.notifications_clear, name="notifications-clear"),

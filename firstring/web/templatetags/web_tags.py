@@ -118,3 +118,21 @@ def sla_targets(conversation: Conversation) -> list[tuple[str, datetime, bool]]:
         ("Resolution", conversation.resolution_due_at),
     ]
     return [(label, due, due <= now) for label, due in targets if due is not None]
+
+
+@register.filter
+def duration(seconds: int) -> str:
+    """12 s, 4 min 5 s, 2 h 10 min, 3 d 4 h."""
+    seconds = max(0, int(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60} s"
+    if seconds < 86400:
+        return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+    return f"{seconds // 86400} d {seconds % 86400 // 3600} h"
+
+
+@register.filter
+def waiting_total(queues: list[Any]) -> int:
+    return sum(queue.waiting for queue in queues)
