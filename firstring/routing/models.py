@@ -61,6 +61,38 @@ class TeamRouting(models.Model):
             )
 
 
+class RoutingRule(models.Model):
+    """Where new work goes: the first active rule, in position order, whose conditions all hold.
+
+    Conditions left empty match anything; a list matches when the conversation has any of its values.
+    Rules are applied once, when a conversation is queued, so no rule can send work round in a loop.
+    """
+
+    name = models.CharField(max_length=100)
+    position = models.PositiveIntegerField(default=100)
+    active = models.BooleanField(default=True)
+    channel_kinds = models.JSONField(default=list, blank=True)
+    languages = models.JSONField(default=list, blank=True)
+    tones = models.JSONField(default=list, blank=True)
+    tags = models.JSONField(default=list, blank=True)
+    customer_tiers = models.JSONField(default=list, blank=True)
+    # Any of these words in the subject or the customer's latest message.
+    keywords = models.JSONField(default=list, blank=True)
+    min_priority = models.PositiveSmallIntegerField(null=True, blank=True)
+    # What a match does.
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    skills = models.ManyToManyField("accounts.Skill", blank=True, related_name="+")
+    skill_level = models.PositiveSmallIntegerField(default=3)
+    set_priority = models.PositiveSmallIntegerField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("position", "id")
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class RoutingTask(models.Model):
     """A conversation waiting for an agent, offered to one, or assigned through the router."""
 
