@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
@@ -78,6 +79,10 @@ def task_rank_at(conversation: Conversation, enqueued_at: datetime) -> datetime:
     head_start = PRIORITY_HEAD_START.get(Conversation.Priority(conversation.priority), timedelta(0))
     if conversation.tone_latest == Tone.NEGATIVE:
         head_start += NEGATIVE_TONE_HEAD_START
+    tier = conversation.customer.tier.lower()
+    head_start += (
+        timedelta(minutes=settings.FIRSTRING_ROUTING_TIER_HEAD_START.get(tier, 0)) if tier else timedelta(0)
+    )
     return enqueued_at - head_start
 
 
@@ -116,6 +121,7 @@ def task_enqueue(
                 data={
                     "priority": Conversation.Priority(conversation.priority).label.lower(),
                     "tone": conversation.tone_latest,
+                    **({"tier": conversation.customer.tier} if conversation.customer.tier else {}),
                     "head_start_seconds": int((now - task.rank_at).total_seconds()),
                     "needs": describe_needs(needs),
                     **({"rule": rule.name} if rule is not None else {}),
