@@ -346,3 +346,13 @@ def test_customer_value_moves_a_task_up(waiting, settings):
     vip = task_enqueue(conversation=vip_conversation)
     assert vip is not None and vip.rank_at < regular.rank_at  # 15 minutes of value beat 10 of waiting
     assert RoutingEvent.objects.get(task=vip, kind="queued").data["tier"] == "VIP"
+
+
+def test_a_language_skill_matches_by_code_or_by_name(waiting, make_agent):
+    from firstring.routing.services.queue import language_skill
+
+    spanish = Skill.objects.create(kind=Skill.Kind.LANGUAGE, name="Spanish")
+    assert language_skill("es") == spanish and language_skill("ES") == spanish
+    assert language_skill("xx") is None
+    task = waiting("hola@example.com", language="es")
+    assert task.needs == [{"skill": spanish.pk, "name": "Spanish", "level": 3}]

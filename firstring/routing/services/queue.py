@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import get_language_info
 
 from firstring.accounts.models import Skill
 from firstring.conversations.models import Conversation, Message, Tone
@@ -86,6 +88,18 @@ def task_rank_at(conversation: Conversation, enqueued_at: datetime) -> datetime:
     return enqueued_at - head_start
 
 
+def language_skill(code: str) -> Skill | None:
+    """The language skill for a conversation's language: named by its code ("es") or its name ("Spanish")."""
+    names = [code]
+    # A code Django does not know: only a skill named by the code itself matches.
+    with contextlib.suppress(KeyError):
+        names.append(get_language_info(code.lower())["name"])
+    matches = Q()
+    for name in names:
+        matches |= Q(name__iexact=name)
+    return Skill.objects.filter(matches, kind=Skill.Kind.LANGUAGE).order_by("pk").first()
+
+
 def task_enqueue(
     *, conversation: Conversation, rules: Sequence[RoutingRule] | None = None
 ) -> RoutingTask | None:
@@ -100,7 +114,7 @@ def task_enqueue(
     now = timezone.now()
     needs = []
     if conversation.language:
-        language = Skill.objects.filter(kind=Skill.Kind.LANGUAGE, name__iexact=conversation.language).first()
+        language = language_skill(conversation.language)
         if language is not None:
             needs.append({"skill": language.pk, "name": language.name, "level": PREFERRED_LANGUAGE_LEVEL})
     if rule is not None:
