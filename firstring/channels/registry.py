@@ -40,6 +40,12 @@ class ChannelKind:
     poll: Callable[[], object] | None = None
     # Shown on the channel's admin page: how to connect a channel of this kind (plain text).
     setup_help: str = ""
+    # False: the plug-in queues its conversations for routing itself, when they need a person (a phone
+    # call is queued when the caller leaves the menu for a human, not when it rings).
+    routes_inbound: bool = True
+    # Called after commit with (event, routing task id) when the router offers ("offered") one of the
+    # kind's tasks or an agent accepts it ("accepted"): a call is bridged to the agent who accepted.
+    on_routing: Callable[[str, int], None] | None = None
 
 
 _KINDS: dict[str, ChannelKind] = {}
@@ -67,6 +73,17 @@ def get_kind(kind: str) -> ChannelKind:
     if found is not None:
         return found
     return ChannelKind(kind=kind, label=kind.replace("_", " ").title(), icon=_FALLBACK_ICONS.get(kind, "•"))
+
+
+def kinds_routing_themselves() -> list[str]:
+    return [kind.kind for kind in _KINDS.values() if not kind.routes_inbound]
+
+
+def routing_hook(kind: str, event: str, task_id: int) -> None:
+    """Tell the kind's plug-in what became of one of its routing tasks (see ChannelKind.on_routing)."""
+    hook = get_kind(kind).on_routing
+    if hook is not None:
+        hook(event, task_id)
 
 
 def all_kinds() -> list[ChannelKind]:

@@ -9,7 +9,7 @@ from firstring.routing.services.offers import (
     presence_seen,
     presence_set,
 )
-from firstring.routing.services.queue import task_enqueue, tasks_for_messages, tasks_sweep
+from firstring.routing.services.queue import task_cancel, task_enqueue, tasks_for_messages, tasks_sweep
 from firstring.routing.services.router import route_waiting
 from firstring.routing.services.sla_watch import sla_watch
 
@@ -25,6 +25,7 @@ __all__ = [
     "route_waiting",
     "sla_watch",
     "staff_notify",
+    "task_cancel",
     "task_enqueue",
     "tasks_for_messages",
     "tasks_sweep",

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from firstring.accounts.models import User
+from firstring.channels.registry import routing_hook
 from firstring.conversations.services import conversation_assign
 from firstring.lib.errors import Conflict, InvalidInput
 from firstring.routing.models import AgentState, RoutingEvent, RoutingTask
@@ -93,6 +94,8 @@ def offer_accept(*, task: RoutingTask, agent: User) -> RoutingTask:
         RoutingEvent.objects.create(task=task, agent=agent, kind=RoutingEvent.Kind.ACCEPTED, created_at=now)
         notify_agent(agent.pk)
         conversation_assign(conversation=task.conversation, assignee=agent, actor=agent, routed=True)
+        kind, task_id = task.channel_kind, task.pk
+        transaction.on_commit(lambda: routing_hook(kind, "accepted", task_id))
     return task
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import get_language_info
 
 from firstring.accounts.models import Skill
+from firstring.channels.registry import kinds_routing_themselves
 from firstring.conversations.models import Conversation, Message, Tone
 from firstring.routing.models import RoutingEvent, RoutingRule, RoutingTask
 from firstring.routing.services.rules import rule_apply, rule_for, rule_needs, rules_load
@@ -39,9 +40,13 @@ def tasks_for_messages(message_ids: Sequence[int]) -> None:
             "conversation_id", flat=True
         )
     )
-    waiting = Conversation.objects.filter(
-        pk__in=conversation_ids, assignee__isnull=True, status=Conversation.Status.OPEN
-    ).select_related("channel", "customer")
+    waiting = (
+        Conversation.objects.filter(
+            pk__in=conversation_ids, assignee__isnull=True, status=Conversation.Status.OPEN
+        )
+        .exclude(channel__kind__in=kinds_routing_themselves())
+        .select_related("channel", "customer")
+    )
     rules = rules_load()
     queued = [
         task for conversation in waiting if (task := task_enqueue(conversation=conversation, rules=rules))
@@ -66,6 +71,7 @@ def tasks_sweep(*, limit: int = 500) -> int:
             status=Conversation.Status.OPEN, assignee__isnull=True, waiting_since__isnull=False
         )
         .exclude(Exists(live))
+        .exclude(channel__kind__in=kinds_routing_themselves())
         .select_related("channel", "customer")
         .order_by("waiting_since", "id")[:limit]
     )
@@ -101,21 +107,27 @@ def language_skill(code: str) -> Skill | None:
 
 
 def task_enqueue(
-    *, conversation: Conversation, rules: Sequence[RoutingRule] | None = None
+    *,
+    conversation: Conversation,
+    rules: Sequence[RoutingRule] | None = None,
+    needs: Sequence[dict[str, Any]] = (),
 ) -> RoutingTask | None:
     """Queue the conversation for an agent; None when it already has a live task.
 
     The first routing rule that matches moves it to its team, sets its priority and adds the skills
-    it needs, before the task is ranked.
+    it needs, before the task is ranked. `needs` are skills the channel collected itself (a phone
+    menu's choice), as {"skill": id, "name": name, "level": level}; they come first, and a need marked
+    "language": true stands for the conversation's language.
     """
     rule = rule_for(conversation, rules if rules is not None else rules_load())
     if rule is not None:
         conversation = rule_apply(rule, conversation)
     now = timezone.now()
-    needs = []
-    if conversation.language:
+    chosen_language = any(need.get("language") for need in needs)
+    needs = [{key: value for key, value in need.items() if key != "language"} for need in needs]
+    if conversation.language and not chosen_language:
         language = language_skill(conversation.language)
-        if language is not None:
+        if language is not None and language.pk not in {need["skill"] for need in needs}:
             needs.append({"skill": language.pk, "name": language.name, "level": PREFERRED_LANGUAGE_LEVEL})
     if rule is not None:
         needs += [need for need in rule_needs(rule) if need["skill"] not in {n["skill"] for n in needs}]
@@ -145,3 +157,26 @@ def task_enqueue(
     except IntegrityError:
         return None  # the conversation has a live task already (the unique constraint says so)
     return task
+
+
+def task_cancel(*, task: RoutingTask, why: str) -> bool:
+    """Take a live task out of the queue (the caller hung up while waiting); False when it was not live."""
+    from firstring.routing.services.router import notify_agent
+
+    now = timezone.now()
+    with transaction.atomic():
+        task = RoutingTask.objects.select_for_update(of=("self",)).get(pk=task.pk)
+        if task.status not in (RoutingTask.Status.WAITING, RoutingTask.Status.OFFERED):
+            return False
+        if task.offered_to_id is not None:
+            notify_agent(task.offered_to_id)  # the offer stops ringing
+        task.status = RoutingTask.Status.CANCELLED
+        task.offered_to = None
+        task.offered_at = None
+        task.offer_expires_at = None
+        task.finished_at = now
+        task.save(update_fields=["status", "offered_to", "offered_at", "offer_expires_at", "finished_at"])
+        RoutingEvent.objects.create(
+            task=task, kind=RoutingEvent.Kind.CANCELLED, data={"why": why}, created_at=now
+        )
+    return True

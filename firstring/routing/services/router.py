@@ -19,6 +19,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Value
 from django.utils import timezone
 
 from firstring.accounts.models import UserSkill
+from firstring.channels.registry import routing_hook
 from firstring.conversations import live
 from firstring.conversations.models import Conversation
 from firstring.routing.models import AgentState, RoutingEvent, RoutingTask
@@ -224,6 +225,8 @@ def _write_offer(task: RoutingTask, state: AgentState, step: int, now: datetime)
     state.last_offered_at = now
     state.save(update_fields=["last_offered_at"])
     notify_agent(state.user_id)
+    kind, task_id = task.channel_kind, task.pk
+    transaction.on_commit(lambda: routing_hook(kind, "offered", task_id))
     RoutingEvent.objects.create(
         task=task,
         agent_id=state.user_id,
