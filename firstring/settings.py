@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "firstring.insights",
     "firstring.routing",
     "firstring.escalations",
+    "firstring.voice",
     "firstring.api",
     "firstring.ops",
     "firstring.web",
@@ -256,7 +257,7 @@ FIRSTRING_ALERT_WEBHOOK_URL = env_str("FIRSTRING_ALERT_WEBHOOK_URL", "")
 FIRSTRING_ESCALATION_ACK_MINUTES = env_int("FIRSTRING_ESCALATION_ACK_MINUTES", 10)
 FIRSTRING_CHANNEL_PLUGINS = env_list(
     "FIRSTRING_CHANNEL_PLUGINS",
-    ["firstring.channels.api", "firstring.channels.email"],
+    ["firstring.channels.api", "firstring.channels.email", "firstring.voice.phone"],
 )
 
 LOGGING = {

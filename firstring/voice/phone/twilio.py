@@ -1,0 +1,409 @@
+"""Twilio Programmable Voice: signed webhooks answered with TwiML, and the REST API to bridge calls.
+
+The documented sequence for one inbound call, each a form POST signed with X-Twilio-Signature:
+
+  incoming     the number's voice URL (CallSid, From, To, CallStatus=ringing): greeting and menu <Gather>
+  menu?step=N  the <Gather> action (Digits or SpeechResult), or the <Redirect> after it when the caller
+               said nothing: the next prompt, an answer, or <Enqueue> for a person
+  wait         the <Enqueue> waitUrl, requested while the caller waits: position and expected wait
+  left         the <Enqueue> action when the caller leaves the queue (QueueResult: hangup, leave …)
+  connect      where the REST API redirects the call when an agent accepts: <Dial> to their line
+  agent        the dialled line's status callback (answered): the caller's wait ends
+  dialed       the <Dial> action (DialCallStatus, DialCallDuration): over, or back to the queue
+  recording, transcription   a voicemail's recording and transcription callbacks
+  status       the call's status callback (CallStatus completed, busy, failed, no-answer, canceled)
+
+A request without a valid signature gets 403 and stores nothing; a redelivered webhook changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+from twilio.base.exceptions import TwilioException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.request_validator import RequestValidator
+from twilio.rest import Client
+from twilio.twiml.voice_response import Dial, Enqueue, Gather, VoiceResponse
+
+from firstring.accounts.models import User
+from firstring.channels.models import Channel
+from firstring.lib.errors import DomainError, InvalidInput
+from firstring.voice import services
+from firstring.voice.gateway import GatewayError
+from firstring.voice.menu import Step, menu_prompt
+from firstring.voice.models import AgentLine, Call
+from firstring.voice.selectors import queue_position
+
+logger = logging.getLogger(__name__)
+
+PROVIDER = "twilio"
+SIGNATURE_HEADER = "X-Twilio-Signature"
+DEFAULT_API_BASE_URL = "https://api.twilio.com"
+REST_TIMEOUT_SECONDS = 10.0
+VOICEMAIL_MAX_SECONDS = 120
+
+
+def hook_url(channel: Channel, name: str, **query: object) -> str:
+    """The public URL of one of the channel's webhooks, as Twilio is told it (and signs it)."""
+    path = reverse(f"phone:twilio-{name}", args=[channel.slug])
+    suffix = f"?{urlencode(query)}" if query else ""
+    return f"{settings.SITE_URL.rstrip('/')}{path}{suffix}"
+
+
+def signature_valid(request: HttpRequest, channel: Channel) -> bool:
+    signature = request.headers.get(SIGNATURE_HEADER, "")
+    token = str(channel.secrets.get("auth_token") or "")
+    if not signature or not token:
+        return False
+    validator = RequestValidator(token)
+    # Behind a proxy the URL Twilio signed is the public one; SITE_URL says what that is.
+    urls = dict.fromkeys(
+        [settings.SITE_URL.rstrip("/") + request.get_full_path(), request.build_absolute_uri()]
+    )
+    return any(validator.validate(url, request.POST, signature) for url in urls)
+
+
+def rest_client(channel: Channel) -> Client:
+    account_sid = str(channel.secrets.get("account_sid") or "")
+    token = str(channel.secrets.get("auth_token") or "")
+    if not account_sid or not token:
+        raise GatewayError(f"channel {channel.slug} has no Twilio account_sid and auth_token")
+    client = Client(
+        account_sid,
+        token,
+        http_client=TwilioHttpClient(timeout=REST_TIMEOUT_SECONDS),
+        environment={"TWILIO_EDGE": "", "TWILIO_REGION": ""},
+    )
+    client.api.base_url = str(channel.config.get("api_base_url") or DEFAULT_API_BASE_URL).rstrip("/")
+    return client
+
+
+class TwilioGateway:
+    provider = PROVIDER
+
+    def bridge(self, *, call: Call, agent: User, line: AgentLine) -> None:
+        """Take the caller out of the queue: Twilio fetches the <Dial> to the agent from `connect`."""
+        url = hook_url(call.channel, "connect", agent=agent.pk)
+        try:
+            rest_client(call.channel).calls(call.external_id).update(url=url, method="POST")
+        except (TwilioException, OSError) as error:
+            raise GatewayError(f"Twilio refused to redirect the call: {error}") from error
+
+
+def _twiml(response: VoiceResponse) -> HttpResponse:
+    return HttpResponse(str(response), content_type="text/xml")
+
+
+def _error(status: int, detail: str) -> JsonResponse:
+    return JsonResponse({"detail": detail}, status=status)
+
+
+def _int(value: str | None) -> int:
+    try:
+        return max(0, int(value or 0))
+    except ValueError:
+        return 0
+
+
+View = Callable[[HttpRequest, Channel], HttpResponse]
+
+
+def _signed(view: View) -> Callable[[HttpRequest, str], HttpResponse]:
+    @csrf_exempt
+    @require_POST
+    def wrapped(request: HttpRequest, slug: str) -> HttpResponse:
+        channel = Channel.objects.filter(slug=slug, kind="phone", enabled=True).first()
+        try:
+            if channel is None or not signature_valid(request, channel):
+                logger.warning("Twilio voice webhook for %r refused: no valid %s", slug, SIGNATURE_HEADER)
+                return _error(403, f"a valid {SIGNATURE_HEADER} header is required")
+        except RequestDataTooBig:
+            return _error(413, "the request body is too large")
+        try:
+            if not request.POST.get("CallSid"):
+                raise InvalidInput("CallSid is required")
+            return view(request, channel)
+        except DomainError as error:
+            logger.warning("Twilio voice webhook for %s refused: %s", slug, error)
+            return _error(error.status_code, str(error))
+
+    return wrapped
+
+
+def _call(request: HttpRequest, channel: Channel, param: str = "CallSid") -> Call | None:
+    return Call.objects.filter(channel=channel, external_id=request.POST.get(param, "")).first()
+
+
+def _language(call: Call) -> str:
+    menu = services.phone_menu_for(call.channel)
+    for lang in menu.get("languages", []):
+        if lang["code"] == call.language:
+            return str(lang["say"])
+    return ""
+
+
+def _say(response: VoiceResponse | Gather, text: str, language: str) -> None:
+    if language:
+        response.say(text, language=language)
+    else:
+        response.say(text)
+
+
+def _menu_twiml(call: Call, step: Step) -> VoiceResponse:
+    """Say what the step says, then ask the current prompt (or queue the call)."""
+    response = VoiceResponse()
+    language = _language(call)
+    for text in step.say:
+        _say(response, text, language)
+    if call.status == Call.Status.QUEUED:
+        return _enqueue(response, call)
+    if call.status != Call.Status.MENU:
+        response.hangup()
+        return response
+    menu = services.phone_menu_for(call.channel)
+    state = call.menu_state
+    number = int(state.get("step", 1))
+    keywords = [word for option in menu.get("options", []) for word in option.get("keywords", [])]
+    gather = Gather(
+        input="dtmf speech",
+        num_digits=1,
+        timeout=int(menu.get("timeout_seconds", 5)),
+        action=hook_url(call.channel, "menu", step=number),
+        method="POST",
+        hints=", ".join([*keywords, "agent"]),
+        action_on_empty_result=False,
+        **({"language": language} if language else {}),
+    )
+    _say(gather, menu_prompt(menu, state), language)
+    response.append(gather)
+    # No answer: Twilio goes on to the next verb, which reports the timeout.
+    response.redirect(hook_url(call.channel, "menu", step=number), method="POST")
+    return response
+
+
+def _enqueue(response: VoiceResponse, call: Call) -> VoiceResponse:
+    response.append(
+        Enqueue(
+            f"firstring-{call.channel.slug}",
+            action=hook_url(call.channel, "left"),
+            method="POST",
+            wait_url=hook_url(call.channel, "wait"),
+            wait_url_method="POST",
+        )
+    )
+    return response
+
+
+@_signed
+def incoming(request: HttpRequest, channel: Channel) -> HttpResponse:
+    call, step = services.call_incoming(
+        channel=channel,
+        provider=PROVIDER,
+        external_id=request.POST["CallSid"],
+        caller=request.POST.get("From", "")[:64],
+        called=request.POST.get("To", "")[:64],
+    )
+    return _twiml(_menu_twiml(call, step or Step(state=call.menu_state)))
+
+
+@_signed
+def menu(request: HttpRequest, channel: Channel) -> HttpResponse:
+    call = _call(request, channel)
+    if call is None:
+        raise InvalidInput("no such call on this number")
+    step = services.call_menu_input(
+        call=call,
+        step=_int(request.GET.get("step")),
+        digits=request.POST.get("Digits", ""),
+        speech=request.POST.get("SpeechResult", ""),
+    )
+    call.refresh_from_db()
+    return _twiml(_menu_twiml(call, step))
+
+
+@_signed
+def wait(request: HttpRequest, channel: Channel) -> HttpResponse:
+    call = _call(request, channel)
+    response = VoiceResponse()
+    if call is None or call.status != Call.Status.QUEUED:
+        response.pause(length=2)
+        return _twiml(response)
+    language = _language(call)
+    limit = _int(str(channel.config.get("voicemail_after_seconds", 300)))
+    if limit and _int(request.POST.get("QueueTime")) >= limit:
+        response.leave()  # the <Enqueue> action offers voicemail
+        return _twiml(response)
+    where = queue_position(call)
+    minutes = max(1, round(where.expected_wait_seconds / 60))
+    _say(
+        response,
+        f"You are number {where.position} in line. The expected wait is about "
+        f"{minutes} minute{'s' if minutes != 1 else ''}.",
+        language,
+    )
+    music = channel.config.get("hold_music_url")
+    if music:
+        response.play(str(music))
+    else:
+        response.pause(length=15)
+    return _twiml(response)
+
+
+@_signed
+def left(request: HttpRequest, channel: Channel) -> HttpResponse:
+    call = _call(request, channel)
+    result = request.POST.get("QueueResult", "")
+    response = VoiceResponse()
+    if call is None:
+        response.hangup()
+        return _twiml(response)
+    if result == "hangup":
+        services.call_ended(call=call, reason="caller hung up in the queue")
+    elif result == "leave":
+        services.call_voicemail(call=call, reason="waited too long")
+        response.say("Nobody can take your call right now. Please leave a message after the tone.")
+        response.record(
+            max_length=VOICEMAIL_MAX_SECONDS,
+            play_beep=True,
+            transcribe=True,
+            transcribe_callback=hook_url(channel, "transcription"),
+            recording_status_callback=hook_url(channel, "recording"),
+            recording_status_callback_method="POST",
+            action=hook_url(channel, "status"),
+            method="POST",
+        )
+    return _twiml(response)
+
+
+@_signed
+def connect(request: HttpRequest, channel: Channel) -> HttpResponse:
+    call = _call(request, channel)
+    response = VoiceResponse()
+    line = AgentLine.objects.filter(user_id=_int(request.GET.get("agent"))).first()
+    if call is None or line is None or call.status != Call.Status.CONNECTING or call.agent_id != line.user_id:
+        response.say("Sorry, the call could not be connected.")
+        response.hangup()
+        return _twiml(response)
+    dial = Dial(
+        action=hook_url(channel, "dialed"),
+        method="POST",
+        timeout=_int(str(channel.config.get("ring_seconds", 20))) or 20,
+        caller_id=call.caller if call.caller.startswith("+") else None,
+    )
+    callback = {
+        "status_callback_event": "answered",
+        "status_callback": hook_url(channel, "agent"),
+        "status_callback_method": "POST",
+    }
+    if line.number:
+        dial.number(line.number, **callback)
+    else:
+        dial.client(line.client, **callback)
+    response.append(dial)
+    return _twiml(response)
+
+
+@_signed
+def agent(request: HttpRequest, channel: Channel) -> HttpResponse:
+    call = _call(request, channel, "ParentCallSid")
+    if call is not None and request.POST.get("CallStatus") in ("in-progress", "answered"):
+        services.call_answered(call=call)
+    return HttpResponse(status=204)
+
+
+@_signed
+def dialed(request: HttpRequest, channel: Channel) -> HttpResponse:
+    call = _call(request, channel)
+    response = VoiceResponse()
+    if call is None:
+        response.hangup()
+        return _twiml(response)
+    outcome = request.POST.get("DialCallStatus", "")
+    if outcome == "completed" or call.status == Call.Status.IN_PROGRESS:
+        services.call_ended(
+            call=call, reason="completed", talk_seconds=_int(request.POST.get("DialCallDuration"))
+        )
+        response.hangup()
+        return _twiml(response)
+    call = services.call_requeue(call=call, reason=f"the agent's line said {outcome or 'nothing'}")
+    if call.status == Call.Status.QUEUED:
+        response.say("Sorry, please hold on for the next person.")
+        return _twiml(_enqueue(response, call))
+    response.hangup()
+    return _twiml(response)
+
+
+FINAL_STATUSES = ("completed", "busy", "failed", "no-answer", "canceled")
+
+
+@_signed
+def status(request: HttpRequest, channel: Channel) -> HttpResponse:
+    call = _call(request, channel)
+    state = request.POST.get("CallStatus", "")
+    if call is not None and state in FINAL_STATUSES:
+        services.call_ended(call=call, reason=state)
+    if call is not None and request.POST.get("RecordingUrl") and request.POST.get("RecordingSid"):
+        services.call_recording(
+            call=call,
+            url=request.POST["RecordingUrl"],
+            recording_id=request.POST["RecordingSid"],
+            seconds=_int(request.POST.get("RecordingDuration")),
+        )
+    response = VoiceResponse()
+    if state not in FINAL_STATUSES:
+        response.say("Thank you. Goodbye.")
+        response.hangup()
+    return _twiml(response)
+
+
+@_signed
+def recording(request: HttpRequest, channel: Channel) -> HttpResponse:
+    call = _call(request, channel)
+    if call is None:
+        raise InvalidInput("no such call on this number")
+    if request.POST.get("RecordingStatus", "completed") == "completed" and request.POST.get("RecordingUrl"):
+        services.call_recording(
+            call=call,
+            url=request.POST["RecordingUrl"],
+            recording_id=request.POST.get("RecordingSid", ""),
+            seconds=_int(request.POST.get("RecordingDuration")),
+        )
+    return HttpResponse(status=204)
+
+
+@_signed
+def transcription(request: HttpRequest, channel: Channel) -> HttpResponse:
+    call = _call(request, channel)
+    if call is None:
+        raise InvalidInput("no such call on this number")
+    sid = request.POST.get("TranscriptionSid", "") or request.POST.get("RecordingSid", "")
+    if not sid:
+        raise InvalidInput("TranscriptionSid is required")
+    if request.POST.get("TranscriptionStatus", "completed") == "completed":
+        services.call_transcript(
+            call=call, text=request.POST.get("TranscriptionText", "")[:20_000], transcription_id=sid[:64]
+        )
+    return HttpResponse(status=204)
+
+
+HOOKS: dict[str, Callable[[HttpRequest, str], HttpResponse]] = {
+    "incoming": incoming,
+    "menu": menu,
+    "wait": wait,
+    "left": left,
+    "connect": connect,
+    "agent": agent,
+    "dialed": dialed,
+    "status": status,
+    "recording": recording,
+    "transcription": transcription,
+}

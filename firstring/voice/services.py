@@ -1,0 +1,422 @@
+"""Every write of the voice app: gateways report what happens in a call here, and CallEvents are recorded.
+
+Each service locks the call, is safe to call twice with the same news (providers redeliver webhooks),
+and leaves routing to the routing app: a call that needs a person becomes a RoutingTask of kind "phone".
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from firstring.accounts.models import Skill, Team, User
+from firstring.channels.models import Channel
+from firstring.conversations.services import (
+    Inbound,
+    conversation_assign,
+    conversation_set_team,
+    receive_message,
+)
+from firstring.customers.identities import IdentityClaim, InvalidIdentity, normalize_phone
+from firstring.lib.errors import InvalidInput, NotFound
+from firstring.routing.models import RoutingTask
+from firstring.routing.services import route_waiting, task_cancel, task_enqueue
+from firstring.routing.services.queue import language_skill
+from firstring.voice.gateway import GatewayError, gateway_for
+from firstring.voice.menu import DEFAULT_MENU, Queue, Step, menu_next, menu_start, menu_validate
+from firstring.voice.models import AgentLine, Call, CallEvent, PhoneMenu
+
+logger = logging.getLogger(__name__)
+
+LIVE = (Call.Status.MENU, Call.Status.QUEUED, Call.Status.CONNECTING, Call.Status.IN_PROGRESS)
+
+
+def _event(call: Call, kind: str, at: datetime, **data: Any) -> None:
+    CallEvent.objects.create(call=call, kind=kind, data=data, at=at)
+
+
+def _locked(call: Call) -> Call:
+    return Call.objects.select_for_update().select_related("conversation", "channel").get(pk=call.pk)
+
+
+def phone_menu_set(*, channel: Channel, definition: object) -> PhoneMenu:
+    """Store a number's menu after validating it against the teams and skills that exist (422 if not)."""
+    if channel.kind != "phone":
+        raise InvalidInput(f"channel {channel.slug} is not a phone number")
+    menu = menu_validate(
+        definition,
+        teams=set(Team.objects.values_list("slug", flat=True)),
+        skills={name.lower() for name in Skill.objects.values_list("name", flat=True)},
+    )
+    with transaction.atomic():
+        stored, _ = PhoneMenu.objects.select_for_update().get_or_create(channel=channel)
+        stored.definition = menu
+        stored.updated_at = timezone.now()
+        stored.save(update_fields=["definition", "updated_at"])
+    return stored
+
+
+def phone_menu_for(channel: Channel) -> dict[str, Any]:
+    stored = PhoneMenu.objects.filter(channel=channel).values_list("definition", flat=True).first()
+    return stored or DEFAULT_MENU
+
+
+def _caller_claim(caller: str, external_id: str) -> IdentityClaim:
+    try:
+        return IdentityClaim("phone", normalize_phone(caller))
+    except InvalidIdentity:
+        # Withheld numbers ("anonymous", "+266696687") are still answered, as a caller of their own.
+        return IdentityClaim("external", f"call-{external_id}"[:200], "phone")
+
+
+def call_incoming(
+    *, channel: Channel, provider: str, external_id: str, caller: str, called: str, at: datetime | None = None
+) -> tuple[Call, Step | None]:
+    """A call rings: it becomes a conversation (through receive_message) and enters the menu.
+
+    Returns the call and its first menu step; a redelivered "incoming" returns the stored call and None.
+    """
+    if not external_id or len(external_id) > 64:
+        raise InvalidInput("the call needs an id of at most 64 characters")
+    at = at or timezone.now()
+    stored = Call.objects.filter(channel=channel, external_id=external_id).first()
+    if stored is not None:
+        return stored, None
+    claim = _caller_claim(caller, external_id)
+    received = receive_message(
+        Inbound(
+            channel=channel,
+            claims=[claim],
+            text=f"Incoming call from {caller or 'an unknown number'} to {called}.",
+            external_id=f"call:{external_id}",
+            thread=f"call:{external_id}",
+            subject=f"Call from {caller or 'an unknown number'}",
+            metadata={"call": external_id, "provider": provider},
+            received_at=at,
+        )
+    )
+    step = menu_start(phone_menu_for(channel))
+    try:
+        with transaction.atomic():
+            call = Call.objects.create(
+                conversation=received.conversation,
+                channel=channel,
+                provider=provider,
+                external_id=external_id,
+                caller=claim.value if claim.kind == "phone" else (caller[:32] or "unknown"),
+                number_called=called[:32],
+                menu_state=step.state,
+                started_at=at,
+            )
+            _event(call, CallEvent.Kind.INCOMING, at, caller=call.caller, called=call.number_called)
+    except IntegrityError:
+        return Call.objects.get(channel=channel, external_id=external_id), None
+    return call, step
+
+
+def call_menu_input(*, call: Call, step: int, digits: str = "", speech: str = "") -> Step:
+    """The caller answered the menu's prompt number `step` (or let it time out: both empty).
+
+    A replayed answer (its step is past) changes nothing and returns where the call is now.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        call = _locked(call)
+        current = int(call.menu_state.get("step", 0))
+        if call.status != Call.Status.MENU or step != current:
+            return Step(state=call.menu_state)
+        menu = phone_menu_for(call.channel)
+        result = menu_next(menu, call.menu_state, digits=digits, speech=speech)
+        call.menu_state = result.state
+        call.menu_path = [
+            *call.menu_path,
+            {
+                "stage": "language" if result.language else "menu",
+                "input": digits or speech[:100],
+                "chose": result.chose,
+            },
+        ]
+        fields = ["menu_state", "menu_path"]
+        if result.language:
+            call.language = result.language
+            fields.append("language")
+        call.save(update_fields=fields)
+        _event(
+            call,
+            CallEvent.Kind.MENU_INPUT,
+            now,
+            digits=digits[:20],
+            speech=speech[:200],
+            chose=result.chose,
+            timeout=not digits and not speech,
+        )
+        if result.queue is not None:
+            _queue(call, result.queue, now)
+    return result
+
+
+def _needs(call: Call, queue: Queue) -> list[dict[str, Any]]:
+    needs: list[dict[str, Any]] = []
+    if call.language:
+        language = language_skill(call.language)
+        if language is not None:
+            needs.append({"skill": language.pk, "name": language.name, "level": 3, "language": True})
+    for name in queue.skills:
+        skill = Skill.objects.filter(name__iexact=name).order_by("pk").first()
+        if skill is not None and skill.pk not in {need["skill"] for need in needs}:
+            needs.append({"skill": skill.pk, "name": skill.name, "level": 1})
+    return needs
+
+
+def _queue(call: Call, queue: Queue, now: datetime) -> None:
+    """Inside the caller's transaction: the call waits for a person, as a routing task of kind phone."""
+    conversation = call.conversation
+    if queue.team:
+        team = Team.objects.filter(slug=queue.team).first()
+        if team is not None:
+            conversation = conversation_set_team(
+                conversation=conversation, team=team, actor=None, rule=f"phone menu: {queue.label}"
+            )
+    if conversation.assignee_id is not None:
+        conversation = conversation_assign(conversation=conversation, assignee=None, actor=None)
+    task = task_enqueue(conversation=conversation, needs=_needs(call, queue))
+    if task is None:
+        task = RoutingTask.objects.filter(
+            conversation=conversation, status__in=[RoutingTask.Status.WAITING, RoutingTask.Status.OFFERED]
+        ).first()
+    call.status = Call.Status.QUEUED
+    call.queue = queue.label[:100]
+    call.queued_at = call.queued_at or now
+    call.routing_task = task
+    call.save(update_fields=["status", "queue", "queued_at", "routing_task"])
+    _event(call, CallEvent.Kind.QUEUED, now, queue=queue.label, team=queue.team, skills=list(queue.skills))
+    team_id = conversation.team_id
+    transaction.on_commit(lambda: _route(team_id))
+
+
+def _route(team_id: int | None) -> None:
+    try:
+        route_waiting(team_ids=[team_id], max_offers=5)
+    except Exception:
+        # The call waits in the queue; the workers' periodic pass offers it.
+        logger.exception("routing a queued call failed")
+
+
+def call_queue_for_agent(*, call: Call) -> Call:
+    """Straight to the human queue (the caller asked for one outside the menu, or the menu has none)."""
+    from firstring.voice.menu import human_queue
+
+    with transaction.atomic():
+        call = _locked(call)
+        if call.status == Call.Status.MENU:
+            _queue(call, human_queue(phone_menu_for(call.channel)), timezone.now())
+    return call
+
+
+def on_routing(event: str, task_id: int) -> None:
+    """The routing app's hook for phone tasks: an offer rings, or an agent accepted: bridge the call."""
+    call = Call.objects.filter(routing_task_id=task_id, status__in=LIVE).order_by("-pk").first()
+    if call is None:
+        return
+    task = RoutingTask.objects.filter(pk=task_id).select_related("offered_to").first()
+    if task is None:
+        return
+    now = timezone.now()
+    if event == "offered" and task.offered_to_id is not None:
+        with transaction.atomic():
+            call = _locked(call)
+            if call.status == Call.Status.QUEUED:
+                _event(call, CallEvent.Kind.OFFERED, now, agent=task.offered_to_id)
+        return
+    if event == "accepted" and task.status == RoutingTask.Status.ASSIGNED:
+        agent = User.objects.get(pk=task.conversation.assignee_id) if task.conversation.assignee_id else None
+        if agent is None:
+            return
+        call_bridge(call=call, agent=agent)
+
+
+def call_bridge(*, call: Call, agent: User) -> Call:
+    """The agent took the call: ask the gateway to ring their line. A failure puts the caller back in line."""
+    now = timezone.now()
+    with transaction.atomic():
+        call = _locked(call)
+        if call.status != Call.Status.QUEUED:
+            return call
+        call.status = Call.Status.CONNECTING
+        call.agent = agent
+        call.save(update_fields=["status", "agent"])
+    line = AgentLine.objects.filter(user=agent).first()
+    try:
+        if line is None or not (line.number or line.client):
+            raise GatewayError(f"{agent.email} has no phone line to ring")
+        gateway_for(call.provider).bridge(call=call, agent=agent, line=line)
+    except GatewayError as error:
+        logger.warning("bridging call %s to %s failed: %s", call.external_id, agent.email, error)
+        return call_requeue(call=call, reason=str(error))
+    with transaction.atomic():
+        call = _locked(call)
+        _event(call, CallEvent.Kind.TRANSFERRED, now, to="agent", agent=agent.pk)
+    return call
+
+
+def call_requeue(*, call: Call, reason: str) -> Call:
+    """The agent's line did not take the call: it waits again, first in line, for the next agent."""
+    now = timezone.now()
+    with transaction.atomic():
+        call = _locked(call)
+        if call.status not in (Call.Status.CONNECTING, Call.Status.QUEUED):
+            return call
+        _event(call, CallEvent.Kind.QUEUED, now, again=True, reason=reason[:200])
+        call.status = Call.Status.QUEUED
+        call.agent = None
+        call.save(update_fields=["status", "agent"])
+        conversation = call.conversation
+        if conversation.assignee_id is not None:
+            conversation = conversation_assign(conversation=conversation, assignee=None, actor=None)
+        task = task_enqueue(conversation=conversation, needs=_needs(call, Queue(label=call.queue)))
+        if task is not None:
+            call.routing_task = task
+            call.save(update_fields=["routing_task"])
+        team_id = conversation.team_id
+        transaction.on_commit(lambda: _route(team_id))
+    return call
+
+
+def call_answered(*, call: Call, at: datetime | None = None) -> Call:
+    """The agent picked up: the caller's wait ends and the talk begins."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        call = _locked(call)
+        if call.status != Call.Status.CONNECTING:
+            return call
+        call.status = Call.Status.IN_PROGRESS
+        call.answered_at = at
+        call.wait_seconds = _seconds(call.queued_at, at)
+        call.save(update_fields=["status", "answered_at", "wait_seconds"])
+        _event(call, CallEvent.Kind.ANSWERED, at, agent=call.agent_id, wait_seconds=call.wait_seconds)
+    return call
+
+
+def call_held(*, call: Call, seconds: int, at: datetime | None = None) -> Call:
+    """The agent held the caller for `seconds` (reported when the hold ends)."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        call = _locked(call)
+        call.hold_seconds += max(0, seconds)
+        call.save(update_fields=["hold_seconds"])
+        _event(call, CallEvent.Kind.HELD, at, seconds=seconds)
+    return call
+
+
+def call_escalated(*, call: Call, manager: User, at: datetime | None = None) -> Call:
+    at = at or timezone.now()
+    with transaction.atomic():
+        call = _locked(call)
+        _event(call, CallEvent.Kind.ESCALATED, at, manager=manager.pk)
+    return call
+
+
+def call_voicemail(*, call: Call, reason: str) -> Call:
+    """Nobody can take the call: the caller leaves a message instead of waiting."""
+    now = timezone.now()
+    with transaction.atomic():
+        call = _locked(call)
+        if call.status not in (Call.Status.MENU, Call.Status.QUEUED):
+            return call
+        if call.routing_task is not None:
+            task_cancel(task=call.routing_task, why="the caller left a voicemail")
+        call.status = Call.Status.VOICEMAIL
+        call.wait_seconds = _seconds(call.queued_at, now)
+        call.save(update_fields=["status", "wait_seconds"])
+        _event(call, CallEvent.Kind.VOICEMAIL, now, reason=reason)
+    return call
+
+
+def call_ended(
+    *, call: Call, reason: str, talk_seconds: int | None = None, at: datetime | None = None
+) -> Call:
+    """The call is over (hung up, failed, completed). A caller who hangs up waiting has abandoned the call."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        call = _locked(call)
+        if call.status == Call.Status.ENDED:
+            return call
+        previous = call.status
+        if previous == Call.Status.IN_PROGRESS:
+            call.outcome = Call.Outcome.COMPLETED
+            call.talk_seconds = talk_seconds if talk_seconds is not None else _seconds(call.answered_at, at)
+        elif previous in (Call.Status.QUEUED, Call.Status.CONNECTING):
+            call.outcome = Call.Outcome.ABANDONED
+            call.wait_seconds = _seconds(call.queued_at, at)
+            if call.routing_task is not None:
+                task_cancel(task=call.routing_task, why=f"the caller hung up after {call.wait_seconds} s")
+        elif previous == Call.Status.VOICEMAIL:
+            call.outcome = Call.Outcome.VOICEMAIL
+        else:
+            call.outcome = Call.Outcome.SELF_SERVICE if reason == "completed" else Call.Outcome.FAILED
+        call.status = Call.Status.ENDED
+        call.end_reason = reason[:64]
+        call.ended_at = at
+        call.save(
+            update_fields=["status", "outcome", "end_reason", "ended_at", "talk_seconds", "wait_seconds"]
+        )
+        _event(call, CallEvent.Kind.ENDED, at, reason=reason[:64], was=previous)
+        if call.outcome == Call.Outcome.COMPLETED:
+            _event(call, CallEvent.Kind.COMPLETED, at, talk_seconds=call.talk_seconds)
+        elif call.outcome == Call.Outcome.ABANDONED:
+            _event(call, CallEvent.Kind.ABANDONED, at, wait_seconds=call.wait_seconds)
+    return call
+
+
+def call_recording(*, call: Call, url: str, recording_id: str, seconds: int) -> Call:
+    now = timezone.now()
+    with transaction.atomic():
+        call = _locked(call)
+        if call.recording_url == url:
+            return call
+        call.recording_url = url[:500]
+        call.save(update_fields=["recording_url"])
+        _event(call, CallEvent.Kind.RECORDING, now, recording=recording_id[:64], seconds=seconds)
+    return call
+
+
+def call_transcript(*, call: Call, text: str, transcription_id: str) -> Call:
+    """A recording's transcript arrived; a voicemail's becomes the customer's message in the conversation."""
+    text = text.strip()
+    with transaction.atomic():
+        call = _locked(call)
+        call.transcript = text
+        call.save(update_fields=["transcript"])
+    if call.outcome == Call.Outcome.VOICEMAIL or call.status == Call.Status.VOICEMAIL:
+        receive_message(
+            Inbound(
+                channel=call.channel,
+                claims=[_caller_claim(call.caller, call.external_id)],
+                text=f"Voicemail: {text}" if text else "Voicemail (no transcript).",
+                external_id=f"voicemail:{transcription_id}",
+                thread=f"call:{call.external_id}",
+                metadata={"call": call.external_id, "voicemail": True, "recording": call.recording_url},
+            )
+        )
+    return call
+
+
+def call_note(*, call: Call, actor: User, notes: str, disposition: str) -> Call:
+    if len(notes) > 20_000 or len(disposition) > 64:
+        raise InvalidInput("notes are limited to 20,000 characters and a disposition to 64")
+    if call.agent_id not in (None, actor.pk) and not actor.sees_everything:
+        raise NotFound("no such call")
+    with transaction.atomic():
+        call = _locked(call)
+        call.notes = notes
+        call.disposition = disposition
+        call.save(update_fields=["notes", "disposition"])
+    return call
+
+
+def _seconds(start: datetime | None, end: datetime) -> int:
+    return max(0, round((end - start).total_seconds())) if start is not None else 0
