@@ -78,14 +78,15 @@ def call_incoming(
 ) -> tuple[Call, Step | None]:
     """A call rings: it becomes a conversation (through receive_message) and enters the menu.
 
-    Returns the call and its first menu step; a redelivered "incoming" returns the stored call and None.
+    Returns the call and its first menu step. A redelivered "incoming" stores nothing and returns the
+    stored call, with the greeting again while the caller has not answered yet, else None.
     """
     if not external_id or len(external_id) > 64:
         raise InvalidInput("the call needs an id of at most 64 characters")
     at = at or timezone.now()
     stored = Call.objects.filter(channel=channel, external_id=external_id).first()
     if stored is not None:
-        return stored, None
+        return stored, _replayed_start(stored)
     claim = _caller_claim(caller, external_id)
     received = receive_message(
         Inbound(
@@ -114,8 +115,14 @@ def call_incoming(
             )
             _event(call, CallEvent.Kind.INCOMING, at, caller=call.caller, called=call.number_called)
     except IntegrityError:
-        return Call.objects.get(channel=channel, external_id=external_id), None
+        stored = Call.objects.get(channel=channel, external_id=external_id)
+        return stored, _replayed_start(stored)
     return call, step
+
+
+def _replayed_start(call: Call) -> Step | None:
+    start = menu_start(phone_menu_for(call.channel))
+    return start if call.status == Call.Status.MENU and call.menu_state == start.state else None
 
 
 def call_menu_input(*, call: Call, step: int, digits: str = "", speech: str = "") -> Step:

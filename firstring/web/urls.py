@@ -1,6 +1,6 @@
 from django.urls import path
 
-from firstring.web.views import conversation, customers, escalations, inbox, routing, rules, supervisor
+from firstring.web.views import conversation, customers, escalations, inbox, phone, routing, rules, supervisor
 
 app_name = "web"
 
@@ -41,6 +41,7 @@ urlpatterns = [
     ],
     path("lessons/", escalations.lessons, name="lessons"),
     path("supervisor/", supervisor.supervisor, name="supervisor"),
+    path("phone/", phone.phone, name="phone"),
     path("routing/rules/", rules.rule_list, name="routing-rules"),
     path("routing/rules/<int:rule_id>/", rules.rule_edit, name="routing-rule"),
     path("routing/rules/<int:rule_id>/delete/", rules.rule_delete, name="routing-rule-delete"),

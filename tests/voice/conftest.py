@@ -25,8 +25,14 @@ MENU: dict[str, Any] = {
     ],
     "prompt": "For billing press 1 or say billing. For our hours press 2. For a person press 0.",
     "options": [
-        {"key": "1", "keywords": ["billing", "invoice"], "action": "queue", "label": "Billing",
-         "team": "billing", "skills": ["Invoices"]},
+        {
+            "key": "1",
+            "keywords": ["billing", "invoice"],
+            "action": "queue",
+            "label": "Billing",
+            "team": "billing",
+            "skills": ["Invoices"],
+        },
         {"key": "2", "keywords": ["hours"], "action": "hours"},
         {"key": "3", "keywords": ["delivery"], "action": "answer", "text": "Orders ship within two days."},
     ],

@@ -26,7 +26,7 @@ Hook = Callable[..., Any]
 def twiml(response: Any) -> ElementTree.Element:
     assert response.status_code == 200, response.content
     assert response["Content-Type"].startswith("text/xml")
-    return ElementTree.fromstring(response.content)
+    return ElementTree.fromstring(response.content)  # noqa: S314 - our own TwiML
 
 
 def kinds(call: Call) -> list[str]:
@@ -101,7 +101,9 @@ def test_a_caller_presses_billing_is_offered_and_bridged_to_the_agent(
     call.refresh_from_db()
     assert call.status == Call.Status.IN_PROGRESS and call.answered_at is not None
 
-    done = twiml(hook("dialed", params(sid, DialCallStatus="completed", DialCallSid=leg, DialCallDuration="95")))
+    done = twiml(
+        hook("dialed", params(sid, DialCallStatus="completed", DialCallSid=leg, DialCallDuration="95"))
+    )
     assert done.find("Hangup") is not None
     hook("status", params(sid, CallStatus="completed", CallDuration="130"))
     hook("status", params(sid, CallStatus="completed", CallDuration="130"))  # redelivered
@@ -109,10 +111,177 @@ def test_a_caller_presses_billing_is_offered_and_bridged_to_the_agent(
     assert call.status == Call.Status.ENDED and call.outcome == Call.Outcome.COMPLETED
     assert call.talk_seconds == 95
     assert kinds(call) == [
-        "incoming", "menu_input", "menu_input", "queued", "offered", "transferred", "answered", "ended",
+        "incoming",
+        "menu_input",
+        "menu_input",
+        "queued",
+        "offered",
+        "transferred",
+        "answered",
+        "ended",
         "completed",
     ]
     metrics = call_metrics()
     assert metrics.offered == 1 and metrics.answered == 1 and metrics.abandonment_rate == 0
     assert metrics.service_level == 1.0 and metrics.aht_seconds == 95
 
+
+def test_a_bad_or_missing_signature_is_refused_and_nothing_is_stored(phone: Channel, client: Client) -> None:
+    url = f"{SITE}/channels/phone/twilio/hotline/incoming"
+    body = params(call_sid(3), CallStatus="ringing")
+    forged = client.post(
+        "/channels/phone/twilio/hotline/incoming",
+        data=body,
+        HTTP_X_TWILIO_SIGNATURE=sign(url, body, token="not-the-token"),
+    )
+    unsigned = client.post("/channels/phone/twilio/hotline/incoming", data=body)
+    tampered = client.post(
+        "/channels/phone/twilio/hotline/incoming",
+        data={**body, "From": "+14155550000"},
+        HTTP_X_TWILIO_SIGNATURE=sign(url, body),
+    )
+    unknown = client.post(
+        "/channels/phone/twilio/nowhere/incoming",
+        data=body,
+        HTTP_X_TWILIO_SIGNATURE=sign(f"{SITE}/channels/phone/twilio/nowhere/incoming", body),
+    )
+    assert [r.status_code for r in (forged, unsigned, tampered, unknown)] == [403, 403, 403, 403]
+    assert not Call.objects.exists() and not Message.objects.exists()
+    assert client.get("/channels/phone/twilio/hotline/incoming").status_code == 405
+
+
+def test_a_webhook_without_a_call_sid_or_for_an_unknown_call_is_a_422(hook: Hook) -> None:
+    no_sid = {k: v for k, v in params(call_sid(4)).items() if k != "CallSid"}
+    assert hook("incoming", no_sid).status_code == 422
+    assert hook("menu?step=1", params(call_sid(5), Digits="1")).status_code == 422
+    assert not Call.objects.exists()
+
+
+def test_replayed_webhooks_change_nothing(hook: Hook, phone: Channel) -> None:
+    sid = call_sid(6)
+    first = hook("incoming", params(sid, CallStatus="ringing"))
+    again = hook("incoming", params(sid, CallStatus="ringing"))
+    assert first.content == again.content
+    assert Call.objects.count() == 1 and Message.objects.count() == 1
+    hook("menu?step=1", params(sid, Digits="1"))  # English
+    replay = twiml(hook("menu?step=1", params(sid, Digits="2")))  # the same step, answered again
+    call = Call.objects.get()
+    assert call.language == "en" and len(call.menu_path) == 1
+    assert replay.find("Gather").get("action").endswith("menu?step=2")  # where the call is now
+    assert kinds(call) == ["incoming", "menu_input"]
+
+
+def test_silence_and_nonsense_are_repeated_once_then_a_person_takes_the_call(
+    hook: Hook, phone: Channel
+) -> None:
+    sid = call_sid(7)
+    hook("incoming", params(sid, CallStatus="ringing"))
+    hook("menu?step=1", params(sid, Digits="1"))
+    sorry = twiml(hook("menu?step=2", params(sid)))  # the <Redirect> after a silent <Gather>
+    assert sorry.find("Say").text == "Sorry, I did not hear anything."
+    assert sorry.find("Gather").get("action").endswith("menu?step=3")
+    queued = twiml(hook("menu?step=3", params(sid, Digits="9")))
+    assert queued.find("Enqueue") is not None
+    call = Call.objects.get()
+    assert call.status == Call.Status.QUEUED and call.queue == "agent"
+    assert call.routing_task.conversation.team.slug == "support"
+
+
+def test_zero_or_saying_agent_goes_to_a_person_from_any_step(hook: Hook, phone: Channel) -> None:
+    hook("incoming", params(call_sid(8), CallStatus="ringing"))
+    assert twiml(hook("menu?step=1", params(call_sid(8), Digits="0"))).find("Enqueue") is not None
+    hook("incoming", params(call_sid(9), CallStatus="ringing"))
+    hook("menu?step=1", params(call_sid(9), Digits="2"))
+    spoken = twiml(hook("menu?step=2", params(call_sid(9), SpeechResult="I want an agent")))
+    assert spoken.find("Enqueue") is not None
+    assert set(Call.objects.values_list("queue", flat=True)) == {"agent"}
+
+
+def test_self_service_answers_and_the_call_ends_in_the_menu(hook: Hook, phone: Channel) -> None:
+    sid = call_sid(10)
+    hook("incoming", params(sid, CallStatus="ringing"))
+    hook("menu?step=1", params(sid, Digits="1"))
+    answer = twiml(hook("menu?step=2", params(sid, SpeechResult="delivery")))
+    assert answer.find("Say").text == "Orders ship within two days."
+    assert answer.find("Gather") is not None  # the caller may go on, or press 0
+    hours = twiml(hook("menu?step=3", params(sid, Digits="2")))
+    assert hours.find("Say").text == "We answer from 8 to 6, Monday to Friday."
+    hook("status", params(sid, CallStatus="completed"))
+    call = Call.objects.get()
+    assert call.outcome == Call.Outcome.SELF_SERVICE and call.routing_task is None
+    assert not RoutingTask.objects.exists()
+
+
+def test_a_caller_who_hangs_up_in_the_queue_abandons_with_their_wait_and_the_task_is_cancelled(
+    hook: Hook, phone: Channel
+) -> None:
+    sid = call_sid(11)
+    hook("incoming", params(sid, CallStatus="ringing"))
+    hook("menu?step=1", params(sid, Digits="1"))
+    hook("menu?step=2", params(sid, Digits="0"))
+    call = Call.objects.get()
+    Call.objects.filter(pk=call.pk).update(
+        queued_at=call.queued_at - __import__("datetime").timedelta(seconds=42)
+    )
+    assert twiml(hook("left", params(sid, QueueResult="hangup", QueueTime="42"))) is not None
+    hook("status", params(sid, CallStatus="completed"))
+    call.refresh_from_db()
+    assert call.outcome == Call.Outcome.ABANDONED and 42 <= call.wait_seconds <= 44
+    assert call.routing_task.status == RoutingTask.Status.CANCELLED
+    assert kinds(call)[-2:] == ["ended", "abandoned"]
+    assert CallEvent.objects.get(call=call, kind="abandoned").data["wait_seconds"] == call.wait_seconds
+    metrics = call_metrics()
+    assert metrics.abandonment_rate == 1.0 and metrics.answered == 0
+
+
+def test_a_bridge_the_provider_refuses_puts_the_caller_back_in_line(
+    hook: Hook,
+    phone: Channel,
+    billing_line: User,
+    peer: VoicePeer,
+    client: Client,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    sid = call_sid(12)  # not live at the peer: Twilio answers 21220
+    hook("incoming", params(sid, CallStatus="ringing"))
+    hook("menu?step=1", params(sid, Digits="1"))
+    hook("menu?step=2", params(sid, Digits="1"))
+    call = Call.objects.get()
+    client.force_login(billing_line)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("web:offer-accept", args=[call.routing_task_id]))
+    call.refresh_from_db()
+    assert call.status == Call.Status.QUEUED and call.agent is None
+    assert call.conversation.assignee is None
+    assert call.routing_task.status in (RoutingTask.Status.WAITING, RoutingTask.Status.OFFERED)
+    assert CallEvent.objects.filter(call=call, kind="queued", data__again=True).exists()
+
+
+def test_a_long_wait_leaves_a_voicemail_that_becomes_a_message(hook: Hook, phone: Channel) -> None:
+    sid = call_sid(13)
+    hook("incoming", params(sid, CallStatus="ringing"))
+    hook("menu?step=1", params(sid, Digits="1"))
+    hook("menu?step=2", params(sid, Digits="0"))
+    assert twiml(hook("wait", params(sid, QueuePosition="1", QueueTime="130"))).find("Leave") is not None
+    record = twiml(hook("left", params(sid, QueueResult="leave", QueueTime="131"))).find("Record")
+    assert record is not None and record.get("transcribe") == "true"
+    assert record.get("transcribeCallback") == f"{SITE}/channels/phone/twilio/hotline/transcription"
+    recording = {"RecordingSid": "RE" + "1" * 32, "RecordingUrl": "https://api.twilio.com/rec/RE1"}
+    assert (
+        hook(
+            "recording", params(sid, RecordingStatus="completed", RecordingDuration="12", **recording)
+        ).status_code
+        == 204
+    )
+    hook("status", params(sid, CallStatus="completed"))
+    text = {"TranscriptionSid": "TR" + "1" * 32, "TranscriptionStatus": "completed"}
+    body = params(sid, TranscriptionText="Please call me back <b>about my invoice</b>", **text, **recording)
+    assert hook("transcription", body).status_code == 204
+    assert hook("transcription", body).status_code == 204  # redelivered
+    call = Call.objects.get()
+    assert call.outcome == Call.Outcome.VOICEMAIL and call.recording_url.endswith("RE1")
+    assert call.routing_task.status == RoutingTask.Status.CANCELLED
+    voicemail = Message.objects.filter(conversation=call.conversation, metadata__voicemail=True)
+    assert voicemail.count() == 1
+    assert "&lt;b&gt;" in voicemail.get().html  # the transcript is the caller's text: escaped
+    assert call_metrics().voicemail == 1
