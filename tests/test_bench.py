@@ -19,6 +19,7 @@ from firstring.bench import email as email_bench
 from firstring.bench import inbox as inbox_bench
 from firstring.bench import ingest as ingest_bench
 from firstring.bench import route as route_bench
+from firstring.bench import voice as voice_bench
 from firstring.channels.email.testing import dovecot_binary
 from tests.conftest import IN_CI
 
@@ -87,10 +88,18 @@ def test_route_makes_every_decision_it_times(own_database):
     assert 0 < result["offer_p50_ms"] <= result["offer_p95_ms"]
 
 
+def test_voice_answers_every_webhook_of_every_call_through_the_served_app(own_database):
+    result = voice_bench.main(["--calls", "6", "--rate", "20", "--think", "0.05", "--agents", "2"])
+    assert result["database"] == connection.vendor
+    # Six webhooks a call, each answered with the TwiML the sequence expects; every caller hung up waiting.
+    assert result["calls"] == 6 and result["webhooks"] == 36 and result["abandoned_calls"] == 6
+    assert 0 < result["twiml_p50_ms"] <= result["twiml_p99_ms"]
+
+
 def test_unknown_benchmark_is_refused(capsys):
-    assert available() == ["email", "inbox", "ingest", "route", "tone"]
+    assert available() == ["email", "inbox", "ingest", "route", "tone", "voice"]
     assert run_benchmark("nope", []) == 2
-    assert "available: email, inbox, ingest, route, tone" in capsys.readouterr().err
+    assert "available: email, inbox, ingest, route, tone, voice" in capsys.readouterr().err
 
 
 def test_inbox_reuses_a_kept_history(own_database):

@@ -15,30 +15,16 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import random
 import secrets
-import socket
-import subprocess
-import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-from typing import Any
 
 from django.conf import settings
-from django.db import connection
 
-from firstring.lib.database import current_database_url
+from firstring.bench._serve import served
 
 PROBE_TEAM = "Probe team"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _setup(agents: int) -> tuple[str, list[str]]:
@@ -131,45 +117,6 @@ async def _measure(base: str, token: str, sessions: list[str], probes: int, seed
 def measure_offer_latency(*, agents: int, probes: int, seed: int) -> list[float]:
     """Start `firstring serve` on the benchmark's database and time `probes` messages to their offers."""
     token, sessions = _setup(agents)
-    connection.close()  # the server's worker writes to SQLite too
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    # The server's output, kept where the error names it if it fails to start.
-    log_path = Path(tempfile.gettempdir()) / f"firstring-bench-route-{os.getpid()}.log"
-    env = {**os.environ, "DATABASE_URL": current_database_url()}
-    with open(log_path, "wb") as log:
-        server = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
-            [sys.executable, "-m", "firstring", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            _wait_until_healthy(base, server, log_path)
-            # In a thread of its own: the caller may be running an event loop already (a test session).
-            with ThreadPoolExecutor(1) as pool:
-                timings = pool.submit(asyncio.run, _measure(base, token, sessions, probes, seed)).result()
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
-    log_path.unlink()
-    return timings
-
-
-def _wait_until_healthy(base: str, server: subprocess.Popen[Any], log_path: Path) -> None:
-    import httpx
-
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"`firstring serve` stopped; see {log_path}")
-        try:
-            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.25)
-    raise RuntimeError(f"`firstring serve` did not become healthy within 60 s; see {log_path}")
+    with served("route") as base, ThreadPoolExecutor(1) as pool:
+        # In a thread of its own: the caller may be running an event loop already (a test session).
+        return pool.submit(asyncio.run, _measure(base, token, sessions, probes, seed)).result()
