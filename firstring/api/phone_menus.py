@@ -35,7 +35,7 @@ def menu_get(request: HttpRequest, slug: str) -> MenuOut:
     return MenuOut(channel=channel.slug, definition=phone_menu_for(channel))
 
 
-@router.put("/{slug}", response={200: MenuOut, **errors(403, 404)}, summary="Set a number's menu")
+@router.put("/{slug}", response={200: MenuOut, **errors(400, 403, 404, 413)}, summary="Set a number's menu")
 def menu_put(request: HttpRequest, slug: str, definition: Body[dict[str, Any]]) -> MenuOut:
     if current_user(request).role not in (User.Role.ADMIN, User.Role.MANAGER):
         raise Forbidden("only managers and admins set phone menus")

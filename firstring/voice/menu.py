@@ -69,6 +69,15 @@ class Step:
     language: str = ""
 
 
+def _storable(value: str, where: str) -> None:
+    if "\x00" in value:
+        raise InvalidInput(f"{where} may not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInput(f"{where} must be valid Unicode (no lone surrogates)") from None
+
+
 def _text(value: object, where: str, *, required: bool = True) -> str:
     if value is None and not required:
         return ""
@@ -76,6 +85,7 @@ def _text(value: object, where: str, *, required: bool = True) -> str:
         raise InvalidInput(f"{where} must be a non-empty text")
     if len(value) > MAX_TEXT:
         raise InvalidInput(f"{where} is longer than {MAX_TEXT} characters")
+    _storable(value, where)
     return value.strip()
 
 
@@ -84,7 +94,9 @@ def _words(value: object, where: str) -> list[str]:
         return []
     if not isinstance(value, list) or not all(isinstance(word, str) and word.strip() for word in value):
         raise InvalidInput(f"{where} must be a list of words")
-    return [word.strip().lower() for word in value]
+    for word in value:
+        _storable(word, where)
+    return [word.strip().lower()[:100] for word in value]
 
 
 def menu_validate(
@@ -188,12 +200,13 @@ def _queue(
     option: dict[str, Any], where: str, teams: set[str] | None, skills: set[str] | None
 ) -> dict[str, Any]:
     team = option.get("team") or ""
-    if not isinstance(team, str) or (team and teams is not None and team not in teams):
+    if not isinstance(team, str) or len(team) > 100 or (team and teams is not None and team not in teams):
         raise InvalidInput(f"{where}.team: no team with the slug {team!r}")
     names = option.get("skills") or []
     if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
         raise InvalidInput(f"{where}.skills must be a list of skill names")
     for name in names:
+        _storable(name, f"{where}.skills")
         if skills is not None and name.lower() not in skills:
             raise InvalidInput(f"{where}.skills: no skill named {name!r}")
     return {"team": team, "skills": names}

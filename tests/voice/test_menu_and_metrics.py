@@ -39,6 +39,7 @@ def test_a_manager_sets_a_menu_and_bad_menus_get_a_clear_422(phone: Channel, man
         "greeting": {**MENU, "greeting": ""},
         "timeout": {**MENU, "timeout_seconds": 0},
         "unknown field": {**MENU, "colour": "blue"},
+        "nul": {**MENU, "prompt": "Press\u0000 1"},
         "language code": {**MENU, "languages": [{"key": "1", "code": "english!", "label": "English"}]},
     }
     expected = {
@@ -52,6 +53,7 @@ def test_a_manager_sets_a_menu_and_bad_menus_get_a_clear_422(phone: Channel, man
         "greeting": "greeting must be a non-empty text",
         "timeout": "timeout_seconds must be a whole number",
         "unknown field": "unknown menu fields: colour",
+        "nul": "prompt may not contain NUL characters",
         "language code": "languages[0].code must be a language code",
     }
     for name, definition in bad.items():

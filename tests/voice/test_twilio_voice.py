@@ -154,6 +154,7 @@ def test_a_webhook_without_a_call_sid_or_for_an_unknown_call_is_a_422(hook: Hook
     no_sid = {k: v for k, v in params(call_sid(4)).items() if k != "CallSid"}
     assert hook("incoming", no_sid).status_code == 422
     assert hook("menu?step=1", params(call_sid(5), Digits="1")).status_code == 422
+    assert hook("incoming", params(call_sid(5), From="+1415\x00555")).status_code == 422
     assert not Call.objects.exists()
 
 

@@ -131,6 +131,8 @@ def _signed(view: View) -> Callable[[HttpRequest, str], HttpResponse]:
         try:
             if not request.POST.get("CallSid"):
                 raise InvalidInput("CallSid is required")
+            if any("\x00" in value for values in request.POST.lists() for value in values[1]):
+                raise InvalidInput("parameters may not contain NUL characters")
             return view(request, channel)
         except DomainError as error:
             logger.warning("Twilio voice webhook for %s refused: %s", slug, error)
