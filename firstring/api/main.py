@@ -13,6 +13,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from firstring.api.auth import TokenAuth
+from firstring.api.calls import router as calls_router
 from firstring.api.conversations import router as conversations_router
 from firstring.api.customers import router as customers_router
 from firstring.api.escalations import router as escalations_router
@@ -107,4 +108,5 @@ api.add_router("/users", users_router, tags=["users"])
 api.add_router("/teams", teams_router, tags=["teams"])
 api.add_router("/me", me_router, tags=["me"])
 api.add_router("/phone-menus", phone_menus_router, tags=["phone"])
+api.add_router("/calls", calls_router, tags=["phone"])
 api.add_router("", escalations_router, tags=["escalations"])

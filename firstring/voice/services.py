@@ -22,7 +22,7 @@ from firstring.conversations.services import (
     receive_message,
 )
 from firstring.customers.identities import IdentityClaim, InvalidIdentity, normalize_phone
-from firstring.lib.errors import InvalidInput, NotFound
+from firstring.lib.errors import Forbidden, InvalidInput
 from firstring.routing.models import RoutingTask
 from firstring.routing.services import route_waiting, task_cancel, task_enqueue
 from firstring.routing.services.queue import language_skill
@@ -416,7 +416,7 @@ def call_note(*, call: Call, actor: User, notes: str, disposition: str) -> Call:
     if len(notes) > 20_000 or len(disposition) > 64:
         raise InvalidInput("notes are limited to 20,000 characters and a disposition to 64")
     if call.agent_id not in (None, actor.pk) and not actor.sees_everything:
-        raise NotFound("no such call")
+        raise Forbidden("only the agent who took the call, or a manager, writes its notes")
     with transaction.atomic():
         call = _locked(call)
         call.notes = notes

@@ -17,6 +17,7 @@ from firstring.conversations.models import Message
 from firstring.routing.models import RoutingTask
 from firstring.voice.models import Call, CallEvent
 from firstring.voice.selectors import call_metrics
+from tests.conftest import make_api_caller
 from tests.voice.conftest import SITE
 from tests.voice.twilio_voice_peer import VoicePeer, call_sid, params, sign
 
@@ -124,6 +125,18 @@ def test_a_caller_presses_billing_is_offered_and_bridged_to_the_agent(
     metrics = call_metrics()
     assert metrics.offered == 1 and metrics.answered == 1 and metrics.abandonment_rate == 0
     assert metrics.service_level == 1.0 and metrics.aht_seconds == 95
+
+    # The agent writes notes and a disposition; the call log shows every event.
+    api = make_api_caller(billing_line)
+    noted = api("patch", f"/calls/{call.pk}", json={"notes": "Refund promised", "disposition": "refund"})
+    assert noted.status_code == 200, noted.json()
+    assert noted.json()["disposition"] == "refund" and noted.json()["events"][0]["kind"] == "incoming"
+    assert api("patch", f"/calls/{call.pk}", json={"disposition": "x" * 65}).status_code == 422
+    other = User.objects.create_user(email="other@example.com", name="Other")
+    other.teams.add(call.conversation.team)
+    assert make_api_caller(other)("patch", f"/calls/{call.pk}", json={"notes": "mine"}).status_code == 403
+    assert make_api_caller(other)("get", f"/calls/{call.pk}").status_code == 200
+    assert api("get", "/calls/999999").status_code == 404
 
 
 def test_a_bad_or_missing_signature_is_refused_and_nothing_is_stored(phone: Channel, client: Client) -> None:
