@@ -26,8 +26,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def served(label: str, env: dict[str, str] | None = None, port: int | None = None) -> Iterator[str]:
-    """Start `firstring serve` (and its worker) on the current database; yield its base URL; stop it."""
+def served(
+    label: str, env: dict[str, str] | None = None, port: int | None = None, workers: int = 1
+) -> Iterator[str]:
+    """Start `firstring serve` (and its worker) on the current database; yield its base URL; stop it.
+
+    `workers`: server processes (uvicorn's --workers).
+    """
     connection.close()  # the server writes to SQLite too
     port = port or free_port()
     base = f"http://127.0.0.1:{port}"
@@ -36,7 +41,8 @@ def served(label: str, env: dict[str, str] | None = None, port: int | None = Non
     environment = {**os.environ, "DATABASE_URL": current_database_url(), **(env or {})}
     with open(log_path, "wb") as log:
         server = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
-            [sys.executable, "-m", "firstring", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [sys.executable, "-m", "firstring", "serve", "--host", "127.0.0.1", "--port", str(port)]
+            + (["--workers", str(workers)] if workers != 1 else []),
             env=environment,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -146,9 +146,13 @@ def main(argv: list[str]) -> dict[str, Any]:
     parser.add_argument("--think", type=float, default=1.0, help="Seconds a caller takes between webhooks.")
     parser.add_argument("--agents", type=int, default=20)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--server-workers", type=int, default=1, help="Processes of `firstring serve`.")
     args = parser.parse_args(argv)
-    if args.calls < 1 or args.rate <= 0 or args.think < 0 or args.agents < 0:
-        parser.error("--calls must be at least 1, --rate positive, --think and --agents not negative")
+    if args.calls < 1 or args.rate <= 0 or args.think < 0 or args.agents < 0 or args.server_workers < 1:
+        parser.error(
+            "--calls and --server-workers must be at least 1, --rate positive, "
+            "--think and --agents at least 0"
+        )
 
     with bench_database("voice") as vendor:
         from firstring.voice.models import Call
@@ -157,7 +161,8 @@ def main(argv: list[str]) -> dict[str, Any]:
         site = f"http://127.0.0.1:{port}"
         load(agents=args.agents, site=site)
         began = time.perf_counter()
-        with served("voice", env={"SITE_URL": site}, port=port) as base, ThreadPoolExecutor(1) as pool:
+        server = served("voice", env={"SITE_URL": site}, port=port, workers=args.server_workers)
+        with server as base, ThreadPoolExecutor(1) as pool:
             timings = pool.submit(
                 asyncio.run, _calls(base, args.calls, args.rate, args.think, args.seed)
             ).result()
@@ -171,6 +176,7 @@ def main(argv: list[str]) -> dict[str, Any]:
         "database": vendor,
         "calls": args.calls,
         "rate_per_second": args.rate,
+        "server_workers": args.server_workers,
         "webhooks": len(timings),
         "twiml_p50_ms": round(percentile(timings, 0.50), 2),
         "twiml_p99_ms": round(percentile(timings, 0.99), 2),
