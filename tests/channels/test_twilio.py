@@ -6,6 +6,7 @@ redeliveries, malformed payloads and opt-out keywords, all through the receive s
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
@@ -412,3 +413,43 @@ def test_the_agent_sees_that_the_number_opted_out(sms, agent):
     assert response.status_code == 422
     assert "opted out" in response.content.decode()
     assert not Message.objects.filter(direction="outbound").exists()
+
+
+def test_the_admin_page_gives_the_webhook_urls_and_never_the_credentials(sms, admin_user):
+    assert post(incoming("STOP")).status_code == 200
+    client = Client()
+    client.force_login(admin_user)
+    page = client.get(f"/admin/firstring_channels/channel/{sms.pk}/change/").content.decode()
+    assert (
+        f"Incoming messages webhook (HTTP POST): {settings.SITE_URL}/channels/twilio/sms-main/inbound" in page
+    )
+    assert (
+        f"Status callback URL (HTTP POST):       {settings.SITE_URL}/channels/twilio/sms-main/status" in page
+    )
+    assert "A message comes in" in page and "previous_auth_token" in page
+    assert "Account: AC…cdef" in page and "Numbers opted out (texted STOP): 1" in page
+    assert "auth_token (32 characters)" in page
+    assert AUTH_TOKEN not in page and ACCOUNT_SID not in page
+
+
+def test_credentials_are_rotated_in_the_admin_without_showing_them(sms, admin_user):
+    client = Client()
+    client.force_login(admin_user)
+    url = f"/admin/firstring_channels/channel/{sms.pk}/change/"
+    form = {
+        "name": sms.name,
+        "slug": sms.slug,
+        "kind": "sms",
+        "team": sms.team_id,
+        "enabled": "on",
+        "config": json.dumps(sms.config),
+        "new_secret_name": "auth_token",
+        "new_secret_value": "the-rotated-token",
+    }
+    response = client.post(url, form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    sms.refresh_from_db()
+    assert sms.secrets == {"account_sid": ACCOUNT_SID, "auth_token": "the-rotated-token"}
+    assert "the-rotated-token" not in client.get(url).content.decode()
+    assert post(incoming("old token"), token=AUTH_TOKEN).status_code == 403
+    assert post(incoming("new token"), token="the-rotated-token").status_code == 200

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from firstring.accounts.models import Team
 from firstring.channels.models import Channel
+from firstring.conversations.attachments import InboundAttachment
 from firstring.conversations.models import ConversationEvent, Message
 from firstring.conversations.services import ReceiveResult, deliver_message, outbox_sweep, reply_send
 from tests.channels.test_twilio import CUSTOMER, hook, incoming, post, stored
@@ -215,6 +216,21 @@ def test_what_retrying_cannot_fix_fails_at_once_with_the_reason(sms, peer, recei
     assert (sent.delivery_status, sent.delivery_attempts) == ("failed", 1)
     assert reason in sent.delivery_error
     assert ConversationEvent.objects.filter(kind="delivery_failed").count() == 1
+
+
+def test_a_reply_with_attachments_is_refused_not_sent_without_them(sms, peer, received, agent, run_tasks):
+    sent = reply_send(
+        conversation=received.conversation,
+        author=agent,
+        text="Here is the label",
+        attachments=[InboundAttachment("label.pdf", b"%PDF label", "application/pdf")],
+    )
+    deliver_message.enqueue(sent.pk)
+    run_tasks()
+    sent.refresh_from_db()
+    assert sent.delivery_status == "failed"
+    assert sent.delivery_error == "SMS replies cannot carry attachments here; send the text alone"
+    assert peer.requests == []
 
 
 def test_a_stop_that_arrives_while_a_reply_waits_stops_it(sms, peer, received, agent, run_tasks):
