@@ -17,6 +17,7 @@ from django.test import Client
 
 from firstring.accounts.models import Team
 from firstring.channels.models import Channel
+from firstring.channels.twilio import inbound as twilio_inbound
 from firstring.conversations.models import Message
 from firstring.conversations.services import reply_send
 from firstring.customers.models import Customer
@@ -281,6 +282,22 @@ def test_media_the_api_refuses_are_listed_with_its_answer(sms, peer):
     message = stored(params)
     assert message.text == "photo"
     assert message.metadata["twilio"]["skipped_media"][0]["reason"] == "Twilio answered 401"
+
+
+def test_media_that_would_keep_twilio_waiting_too_long_are_listed(sms, peer, monkeypatch):
+    monkeypatch.setattr(twilio_inbound, "MEDIA_SECONDS", 1.5)
+    peer.media_delay = 2.0
+    message_sid = sid("MM")
+    media = {}
+    for index in range(2):
+        media[f"MediaUrl{index}"] = peer.add_media(PNG, "image/png", message_sid)
+        media[f"MediaContentType{index}"] = "image/png"
+    params = incoming("two photos", MessageSid=message_sid, NumMedia="2", **media)
+    assert post(params).status_code == 200
+    message = stored(params)
+    reasons = [item["reason"] for item in message.metadata["twilio"]["skipped_media"]]
+    assert reasons == ["download failed: ReadTimeout", "no time left to download it while Twilio waited"]
+    assert message.text == "two photos" and not message.attachments.exists()
 
 
 def test_a_whatsapp_message_names_the_customer_and_keeps_the_number(whatsapp):

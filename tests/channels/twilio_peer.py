@@ -21,6 +21,7 @@ import json
 import re
 import secrets
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -79,6 +80,7 @@ class TwilioPeer:
     messages: dict[str, dict[str, Any]] = field(default_factory=dict)
     media: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     media_requests: list[tuple[str, str]] = field(default_factory=list)  # (path, Authorization header)
+    media_delay: float = 0.0  # seconds the media store waits before answering
 
     def add_media(self, content: bytes, content_type: str, message_sid: str) -> str:
         """Store a file as an incoming MMS's media; returns its MediaUrl as Twilio would send it."""
@@ -236,6 +238,7 @@ def twilio_peer() -> Iterator[TwilioPeer]:
             stored = re.fullmatch(r"/media-store/(\w+)", self.path)
             if stored and stored.group(1) in peer.media:
                 content, content_type = peer.media[stored.group(1)]
+                time.sleep(peer.media_delay)
                 self.send_response(200)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(content)))

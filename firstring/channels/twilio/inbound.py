@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import mimetypes
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,6 +44,7 @@ logger = logging.getLogger(__name__)
 # SM… for SMS, MM… for MMS (WhatsApp messages are SM/MM too): two letters and 32 hex digits.
 _SID_RE = re.compile(r"^[A-Z]{2}[0-9a-fA-F]{32}$")
 MAX_MEDIA = 10  # Twilio's limit per message
+MEDIA_SECONDS = 12.0
 _OTHER_CHANNEL_PREFIXES = ("whatsapp:", "messenger:", "rcs:", "fbm:")
 
 
@@ -173,14 +175,19 @@ def fetch_media(channel: Channel, media: list[Media]) -> tuple[list[InboundAttac
     except MissingCredentials:
         auth = None
     origin = api_origin(channel)
+    # Twilio waits 15 seconds for the webhook's answer: what is not fetched by then is listed instead.
+    deadline = time.monotonic() + MEDIA_SECONDS
     with httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=True, max_redirects=5) as client:
         for index, item in enumerate(media):
             parts = urlsplit(item.url)
             reason = ""
+            left = deadline - time.monotonic()
             if (parts.scheme, parts.netloc.lower()) != origin:
                 reason = "not on the channel's Twilio API host"
+            elif left < 1:
+                reason = "no time left to download it while Twilio waited"
             else:
-                content, reason = _download(client, item.url, auth, limit)
+                content, reason = _download(client, item.url, auth, limit, deadline)
                 if content is not None:
                     extension = mimetypes.guess_extension(item.content_type) or ""
                     attachments.append(
@@ -193,10 +200,11 @@ def fetch_media(channel: Channel, media: list[Media]) -> tuple[list[InboundAttac
 
 
 def _download(
-    client: httpx.Client, url: str, auth: tuple[str, str] | None, limit: int
+    client: httpx.Client, url: str, auth: tuple[str, str] | None, limit: int, deadline: float
 ) -> tuple[bytes | None, str]:
+    timeout = min(deadline - time.monotonic(), TIMEOUT_SECONDS)
     try:
-        with client.stream("GET", url, auth=auth) as response:
+        with client.stream("GET", url, auth=auth, timeout=timeout) as response:
             if response.status_code != 200:
                 return None, f"Twilio answered {response.status_code}"
             declared = response.headers.get("content-length", "")
@@ -208,6 +216,8 @@ def _download(
                 size += len(chunk)
                 if size > limit:
                     return None, f"larger than {limit} bytes"
+                if time.monotonic() > deadline:
+                    return None, "no time left to download it while Twilio waited"
                 chunks.append(chunk)
             return b"".join(chunks), ""
     except httpx.HTTPError as error:
