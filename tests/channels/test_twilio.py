@@ -14,10 +14,14 @@ from urllib.parse import urlencode
 import pytest
 from django.conf import settings
 from django.test import Client
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from firstring.accounts.models import Team
 from firstring.channels.models import Channel
 from firstring.channels.twilio import inbound as twilio_inbound
+from firstring.channels.twilio.inbound import parse_message
 from firstring.conversations.models import Message
 from firstring.conversations.services import reply_send
 from firstring.customers.models import Customer
@@ -470,3 +474,42 @@ def test_credentials_are_rotated_in_the_admin_without_showing_them(sms, admin_us
     assert "the-rotated-token" not in client.get(url).content.decode()
     assert post(incoming("old token"), token=AUTH_TOKEN).status_code == 403
     assert post(incoming("new token"), token="the-rotated-token").status_code == 200
+
+
+def test_the_api_refuses_a_reply_to_an_opted_out_number_with_the_reason(sms, api):
+    params = incoming("STOP")
+    assert post(params).status_code == 200
+    conversation = stored(params).conversation
+    response = api("post", f"/conversations/{conversation.pk}/replies", json={"text": "Are you sure?"})
+    assert response.status_code == 422
+    assert "opted out" in response.json()["detail"]
+    assert not Message.objects.filter(direction="outbound").exists()
+
+
+_PARAM_NAMES = st.sampled_from(
+    ["MessageSid", "From", "To", "Body", "NumMedia", "MediaUrl0", "MediaContentType0", "MediaUrl1",
+     "ProfileName", "Latitude", "Longitude", "Label", "ButtonText", "OptOutType", "WaId", "NumSegments"]
+)  # fmt: skip
+_PARAM_VALUES = st.one_of(
+    st.text(max_size=60),
+    st.sampled_from(
+        ["SM" + "a" * 32, "+14155550123", "whatsapp:+14155550123", "+1", "1", "2", "11", "-1", "http://x/y",
+         "https://api.twilio.com/m", "STOP", " start ", "\x00", "image/png", "52.5", "ftp://x"]
+    ),
+)  # fmt: skip
+
+
+@hypothesis_settings(max_examples=200, deadline=None)
+@given(
+    params=st.dictionaries(_PARAM_NAMES, _PARAM_VALUES, max_size=10),
+    kind=st.sampled_from(["sms", "whatsapp"]),
+)
+def test_any_parameters_parse_or_fail_with_invalid_input(params, kind):
+    channel = Channel(kind=kind, slug="x", name="x", config={}, secrets={})
+    try:
+        parsed = parse_message(channel, params)
+    except InvalidInput:
+        return
+    assert parsed.phone.startswith("+") and len(parsed.sid) == 34
+    assert parsed.body.strip() or parsed.media
+    assert "\x00" not in parsed.body + parsed.name
