@@ -41,6 +41,12 @@ def _route() -> None:
     route_waiting()
 
 
+def _watch_service_levels() -> None:
+    from firstring.routing.services import sla_watch
+
+    sla_watch()
+
+
 def _compact_inbox_counts() -> None:
     from firstring.conversations.services import inbox_counts_compact
 
@@ -64,6 +70,7 @@ PERIODIC_JOBS: list[tuple[str, Callable[[], None]]] = [
     ("outbox sweep", _sweep_outbox),
     ("inbox counts compaction", _compact_inbox_counts),
     ("routing", _route),
+    ("service levels", _watch_service_levels),
     ("channel polls", _poll_channels),
 ]
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from firstring.accounts.models import User
 from firstring.lib.errors import NotFound
-from firstring.routing.models import AgentState, RoutingEvent, RoutingTask
+from firstring.routing.models import AgentState, Notification, RoutingEvent, RoutingTask
 
 
 def agent_presence(*, user: User) -> str:
@@ -40,3 +40,9 @@ def offer_get_for_agent(*, user: User, task_id: int) -> RoutingTask:
     if task is None:
         raise NotFound(f"offer {task_id} not found")
     return task
+
+
+def notifications_unread(*, user: User, limit: int = 10) -> tuple[list[Notification], int]:
+    """The user's latest unread notifications, and how many are unread in all."""
+    unread = Notification.objects.filter(user=user, read_at__isnull=True)
+    return list(unread.order_by("-created_at", "-id")[:limit]), unread.count()

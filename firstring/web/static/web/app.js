@@ -145,6 +145,9 @@
         if ((data.type === "notice" && data.kind === "offer") || data.type === "connected") {
           htmx.trigger(document.body, "offers-changed");
         }
+        if ((data.type === "notice" && data.kind === "notification") || data.type === "connected") {
+          htmx.trigger(document.body, "notifications-changed");
+        }
       });
     }
     if (handlers.length) connect(function (data) { handlers.forEach(function (handle) { handle(data); }); });
