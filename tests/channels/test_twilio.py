@@ -351,6 +351,7 @@ def test_a_whatsapp_location_becomes_text(whatsapp):
         ("sms-main", {"Body": "", "NumMedia": "0"}, "no Body and no media"),
         ("sms-main", {"NumMedia": "many"}, "NumMedia"),
         ("sms-main", {"NumMedia": "11"}, "NumMedia"),
+        ("sms-main", {"NumMedia": "²"}, "NumMedia"),
         ("sms-main", {"NumMedia": "1"}, "MediaUrl0"),
         ("sms-main", {"NumMedia": "1", "MediaUrl0": "file:///etc/passwd"}, "MediaUrl0"),
     ],
@@ -493,7 +494,7 @@ _PARAM_NAMES = st.sampled_from(
 _PARAM_VALUES = st.one_of(
     st.text(max_size=60),
     st.sampled_from(
-        ["SM" + "a" * 32, "+14155550123", "whatsapp:+14155550123", "+1", "1", "2", "11", "-1", "http://x/y",
+        ["SM" + "a" * 32, "+14155550123", "whatsapp:+14155550123", "+1", "1", "2", "11", "-1", "²", "٣", "http://x/y",
          "https://api.twilio.com/m", "STOP", " start ", "\x00", "image/png", "52.5", "ftp://x"]
     ),
 )  # fmt: skip

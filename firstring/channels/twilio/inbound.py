@@ -101,7 +101,7 @@ def _sender(channel: Channel, value: str) -> str:
 
 def _media(params: Mapping[str, str]) -> list[Media]:
     raw = _one(params, "NumMedia") or "0"
-    if not raw.isdigit() or int(raw) > MAX_MEDIA:
+    if not re.fullmatch(r"[0-9]{1,2}", raw) or int(raw) > MAX_MEDIA:
         raise InvalidInput(f"NumMedia must be a whole number from 0 to {MAX_MEDIA}, not {raw[:20]!r}")
     media = []
     for index in range(int(raw)):
@@ -208,7 +208,7 @@ def _download(
             if response.status_code != 200:
                 return None, f"Twilio answered {response.status_code}"
             declared = response.headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > limit:
+            if re.fullmatch(r"[0-9]{1,18}", declared) and int(declared) > limit:
                 return None, f"larger than {limit} bytes ({declared})"
             chunks: list[bytes] = []
             size = 0
