@@ -228,6 +228,7 @@ class ConversationEvent(models.Model):
         MERGED = "merged", "Customers merged"
         SPLIT = "split", "Identity split off"
         ESCALATED = "escalated", "Escalated"
+        DEESCALATED = "deescalated", "Escalation resolved"
         SLA_WARNING = "sla_warning", "Service level at risk"
         SLA_BREACHED = "sla_breached", "Service level missed"
         DELIVERY_FAILED = "delivery_failed", "Delivery failed"
