@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from firstring.channels.models import Channel
     from firstring.conversations.models import Message
+    from firstring.customers.models import Identity
 
 
 class DeliveryError(Exception):
@@ -46,6 +47,11 @@ class ChannelKind:
     # Called after commit with (event, routing task id) when the router offers ("offered") one of the
     # kind's tasks or an agent accepts it ("accepted"): a call is bridged to the agent who accepted.
     on_routing: Callable[[str, int], None] | None = None
+    # What to set up for one saved channel (its own webhook URLs …), shown under setup_help (plain text).
+    setup_details: Callable[[Channel], str] | None = None
+    # Why a reply through the channel to the identity is refused now ("" when it is not): a number that
+    # texted STOP … `reply_send` refuses such replies and the conversation page shows the reason.
+    reply_block: Callable[[Channel, Identity], str] | None = None
 
 
 _KINDS: dict[str, ChannelKind] = {}
@@ -84,6 +90,12 @@ def routing_hook(kind: str, event: str, task_id: int) -> None:
     hook = get_kind(kind).on_routing
     if hook is not None:
         hook(event, task_id)
+
+
+def reply_blocked(channel: Channel, recipient: Identity) -> str:
+    """Why a reply through `channel` to `recipient` would be refused, or "" when it may be sent."""
+    check = get_kind(channel.kind).reply_block
+    return check(channel, recipient) if check is not None else ""
 
 
 def all_kinds() -> list[ChannelKind]:

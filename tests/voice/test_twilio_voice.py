@@ -299,3 +299,12 @@ def test_a_long_wait_leaves_a_voicemail_that_becomes_a_message(hook: Hook, phone
     assert voicemail.count() == 1
     assert "&lt;b&gt;" in voicemail.get().html  # the transcript is the caller's text: escaped
     assert call_metrics().voicemail == 1
+
+
+def test_the_admin_page_says_which_urls_to_give_twilio(
+    phone: Channel, admin_user: User, client: Client
+) -> None:
+    client.force_login(admin_user)
+    page = client.get(f"/admin/firstring_channels/channel/{phone.pk}/change/")
+    assert page.status_code == 200
+    assert f"{SITE}/channels/phone/twilio/hotline/incoming" in page.content.decode()

@@ -1,47 +1,29 @@
-"""A local server speaking Twilio's documented REST format for calls, and Twilio's webhook signatures.
+"""A local server speaking Twilio's documented REST format for calls.
 
 POST /2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}.json with HTTP Basic auth and a form body (Url,
 Method, Status …) modifies a live call: 200 and the Call resource as JSON, or Twilio's error JSON
 ({"code", "message", "more_info", "status"}): 20003 (authentication), 20404 (no such call), 21220 (the
-call is not in progress). `sign` computes X-Twilio-Signature as Twilio documents it (the full URL, then
-each POST parameter's name and value sorted by name, HMAC-SHA1 with the Auth Token, base64), written
-independently of the twilio library the app validates with.
+call is not in progress). Signing webhooks is the messaging peer's (tests/channels/twilio_peer.py).
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import json
 import re
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs
 
-ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
-AUTH_TOKEN = "twilio-voice-token-0123456789abc"
+from tests.channels.twilio_peer import ACCOUNT_SID, AUTH_TOKEN, sign, signed_post
+
+__all__ = ["ACCOUNT_SID", "AUTH_TOKEN", "VoicePeer", "call_sid", "params", "sign", "signed_post"]
+
 _CALL_PATH = re.compile(r"^/2010-04-01/Accounts/(AC\w{32})/Calls/(CA\w{32})\.json$")
-
-
-def sign(url: str, params: Mapping[str, str], token: str = AUTH_TOKEN) -> str:
-    data = url + "".join(name + params[name] for name in sorted(params))
-    return base64.b64encode(hmac.new(token.encode(), data.encode(), hashlib.sha1).digest()).decode()
-
-
-def signed_post(client: Any, url: str, params: Mapping[str, str], token: str = AUTH_TOKEN) -> Any:
-    """POST form parameters to one of our webhooks through Django's test client, signed for `url`."""
-    path = "/" + url.split("/", 3)[3]
-    return client.post(
-        path,
-        data=urlencode(params),
-        content_type="application/x-www-form-urlencoded",
-        HTTP_X_TWILIO_SIGNATURE=sign(url, params, token),
-    )
 
 
 @dataclass

@@ -7,7 +7,9 @@ Twilio Programmable Voice is the gateway here (voice/phone/twilio.py); its webho
 `config`: number (E.164), api_base_url (Twilio's REST API, default https://api.twilio.com),
 hold_music_url (played while callers wait; silence otherwise), voicemail_after_seconds (a caller waiting
 longer is offered voicemail; default 300, 0 never), ring_seconds (how long an agent's line rings, 20).
-`secrets`: account_sid, auth_token (signs webhooks, authenticates REST calls).
+`secrets`: account_sid, auth_token (signs webhooks, authenticates REST calls), previous_auth_token
+(accepted on webhooks during a rotation), api_key_sid and api_key_secret (REST calls), as for Twilio
+messaging (channels/twilio).
 The number's self-service menu is a PhoneMenu (PUT /api/v1/phone-menus/<slug>, see voice/menu.py).
 
 Calls are queued for routing by the voice app when the caller leaves the menu for a person, not when
@@ -16,7 +18,7 @@ they ring, so the kind does not route its inbound messages itself.
 
 from firstring.channels.registry import ChannelKind, register
 from firstring.voice.gateway import register_gateway
-from firstring.voice.phone.twilio import TwilioGateway
+from firstring.voice.phone.twilio import TwilioGateway, setup_details
 from firstring.voice.services import on_routing
 
 register(
@@ -25,6 +27,7 @@ register(
         label="Phone",
         icon="☎",
         routes_inbound=False,
+        setup_details=setup_details,
         on_routing=on_routing,
         setup_help=(
             "Set the Twilio number's voice webhook ('A call comes in') to "

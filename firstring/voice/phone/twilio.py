@@ -14,6 +14,8 @@ The documented sequence for one inbound call, each a form POST signed with X-Twi
   status       the call's status callback (CallStatus completed, busy, failed, no-answer, canceled)
 
 A request without a valid signature gets 403 and stores nothing; a redelivered webhook changes nothing.
+Signatures are checked and the REST client is made as for Twilio's messaging (channels/twilio): the
+channel's auth_token (or previous_auth_token during a rotation), an API key for REST calls if set.
 """
 
 from __future__ import annotations
@@ -29,13 +31,13 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from twilio.base.exceptions import TwilioException
-from twilio.http.http_client import TwilioHttpClient
-from twilio.request_validator import RequestValidator
-from twilio.rest import Client
+from twilio.request_validator import SIGNATURE_HEADER
 from twilio.twiml.voice_response import Dial, Enqueue, Gather, VoiceResponse
 
 from firstring.accounts.models import User
 from firstring.channels.models import Channel
+from firstring.channels.twilio.client import MissingCredentials, rest_client
+from firstring.channels.twilio.views import signature_valid
 from firstring.lib.errors import DomainError, InvalidInput
 from firstring.voice import services
 from firstring.voice.gateway import GatewayError
@@ -46,9 +48,6 @@ from firstring.voice.selectors import queue_position
 logger = logging.getLogger(__name__)
 
 PROVIDER = "twilio"
-SIGNATURE_HEADER = "X-Twilio-Signature"
-DEFAULT_API_BASE_URL = "https://api.twilio.com"
-REST_TIMEOUT_SECONDS = 10.0
 VOICEMAIL_MAX_SECONDS = 120
 
 
@@ -59,32 +58,12 @@ def hook_url(channel: Channel, name: str, **query: object) -> str:
     return f"{settings.SITE_URL.rstrip('/')}{path}{suffix}"
 
 
-def signature_valid(request: HttpRequest, channel: Channel) -> bool:
-    signature = request.headers.get(SIGNATURE_HEADER, "")
-    token = str(channel.secrets.get("auth_token") or "")
-    if not signature or not token:
-        return False
-    validator = RequestValidator(token)
-    # Behind a proxy the URL Twilio signed is the public one; SITE_URL says what that is.
-    urls = dict.fromkeys(
-        [settings.SITE_URL.rstrip("/") + request.get_full_path(), request.build_absolute_uri()]
+def setup_details(channel: Channel) -> str:
+    """The URLs to give Twilio for this number (shown on the channel's admin page)."""
+    return (
+        f"A call comes in (Webhook, HTTP POST): {hook_url(channel, 'incoming')}\n"
+        f"Call status changes (HTTP POST): {hook_url(channel, 'status')}"
     )
-    return any(validator.validate(url, request.POST, signature) for url in urls)
-
-
-def rest_client(channel: Channel) -> Client:
-    account_sid = str(channel.secrets.get("account_sid") or "")
-    token = str(channel.secrets.get("auth_token") or "")
-    if not account_sid or not token:
-        raise GatewayError(f"channel {channel.slug} has no Twilio account_sid and auth_token")
-    client = Client(
-        account_sid,
-        token,
-        http_client=TwilioHttpClient(timeout=REST_TIMEOUT_SECONDS),
-        environment={"TWILIO_EDGE": "", "TWILIO_REGION": ""},
-    )
-    client.api.base_url = str(channel.config.get("api_base_url") or DEFAULT_API_BASE_URL).rstrip("/")
-    return client
 
 
 class TwilioGateway:
@@ -95,6 +74,8 @@ class TwilioGateway:
         url = hook_url(call.channel, "connect", agent=agent.pk)
         try:
             rest_client(call.channel).calls(call.external_id).update(url=url, method="POST")
+        except MissingCredentials as error:
+            raise GatewayError(str(error)) from error
         except (TwilioException, OSError) as error:
             raise GatewayError(f"Twilio refused to redirect the call: {error}") from error
 
