@@ -144,3 +144,16 @@ def test_metrics_and_the_managers_page(
     assert "25%" in text and "+14155550001" in text and "Erlang C" in text
     client.force_login(agent)
     assert client.get("/phone/").status_code == 403
+
+
+def test_the_admin_validates_menus_and_agent_lines(phone: Channel, admin_user: User, agent: User) -> None:
+    client = Client()
+    client.force_login(admin_user)
+    menu_page = f"/admin/voice/phonemenu/{phone.phone_menu.pk}/change/"
+    refused = client.post(menu_page, {"channel": phone.pk, "definition": '{"greeting": "Hi"}'})
+    assert refused.status_code == 200 and "prompt must be a non-empty text" in refused.content.decode()
+    line = client.post("/admin/voice/agentline/add/", {"user": agent.pk, "number": "not a number"})
+    assert line.status_code == 200 and "not a phone number" in line.content.decode()
+    added = client.post("/admin/voice/agentline/add/", {"user": agent.pk, "number": "+1 415 555 0100"})
+    assert added.status_code == 302
+    assert agent.phone_line.number == "+14155550100"

@@ -308,3 +308,17 @@ def test_the_admin_page_says_which_urls_to_give_twilio(
     page = client.get(f"/admin/firstring_channels/channel/{phone.pk}/change/")
     assert page.status_code == 200
     assert f"{SITE}/channels/phone/twilio/hotline/incoming" in page.content.decode()
+
+
+def test_hold_and_escalation_are_events_of_the_call(hook: Hook, phone: Channel, manager: User) -> None:
+    from firstring.voice.services import call_escalated, call_held
+
+    hook("incoming", params(call_sid(14), CallStatus="ringing"))
+    call = Call.objects.get()
+    call_held(call=call, seconds=30)
+    call_held(call=call, seconds=15)
+    call_escalated(call=call, manager=manager)
+    call.refresh_from_db()
+    assert call.hold_seconds == 45
+    assert kinds(call) == ["incoming", "held", "held", "escalated"]
+    assert call.events.get(kind="escalated").data == {"manager": manager.pk}
