@@ -93,6 +93,7 @@ def test_voice_answers_every_webhook_of_every_call_through_the_served_app(own_da
     assert result["database"] == connection.vendor
     # Six webhooks a call, each answered with the TwiML the sequence expects; every caller hung up waiting.
     assert result["calls"] == 6 and result["webhooks"] == 36 and result["abandoned_calls"] == 6
+    assert result["failed_calls"] == 0 and result["failures"] == {}
     assert 0 < result["twiml_p50_ms"] <= result["twiml_p99_ms"]
 
 

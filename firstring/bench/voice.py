@@ -9,7 +9,8 @@ offered at once to a free agent), `wait` (the <Enqueue> waitUrl: position and ex
 caller hangs up in the queue: `left` (QueueResult=hangup) and the `status` callback (completed). A caller
 waits `--think` seconds between webhooks, as a person does between prompts. Every answer must be 200 or
 204 with the expected TwiML; `twiml_p99_ms` is the 99th percentile over all webhooks, timed from the
-request sent to the answer read.
+request sent to the answer read. A webhook answered with an error (an overloaded server) ends its call,
+as on Twilio; such calls are counted in `failed_calls`, by webhook and status in `failures`.
 
 This measures the Twilio adapter. The issue's SIP figures (`answer_p99_ms`, `menu_p99_ms` with sipp)
 belong to the self-hosted SIP adapter, which does not exist yet.
@@ -94,12 +95,15 @@ SEQUENCE: list[tuple[str, dict[str, str], str]] = [
 ]
 
 
-async def _calls(base: str, calls: int, rate: float, think: float, seed: int) -> list[float]:
+async def _calls(
+    base: str, calls: int, rate: float, think: float, seed: int
+) -> tuple[list[float], dict[str, int]]:
     import httpx
 
     logging.getLogger("httpx").setLevel(logging.WARNING)
     rng = random.Random(seed)
     timings: list[float] = []
+    failures: dict[str, int] = {}
     limits = httpx.Limits(max_connections=1000, max_keepalive_connections=1000)
 
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
@@ -125,18 +129,24 @@ async def _calls(base: str, calls: int, rate: float, think: float, seed: int) ->
                     "X-Twilio-Signature": sign(base + path, params),
                 }
                 started = time.perf_counter()
-                answer = await client.post(path, content=body, headers=headers)
+                try:
+                    answer = await client.post(path, content=body, headers=headers)
+                except httpx.TransportError as error:
+                    key = f"{hook.split('?')[0]} {type(error).__name__}"
+                    failures[key] = failures.get(key, 0) + 1
+                    return
                 timings.append((time.perf_counter() - started) * 1000)
-                if answer.status_code not in (200, 204) or (
-                    answer.status_code == 200 and expected not in answer.text
-                ):
-                    raise RuntimeError(
-                        f"{hook} of call {n} answered {answer.status_code}: {answer.text[:200]}"
-                    )
+                if answer.status_code == 200 and expected not in answer.text:
+                    raise RuntimeError(f"{hook} of call {n} answered unexpected TwiML: {answer.text[:300]}")
+                if answer.status_code not in (200, 204):
+                    # Twilio would play its error message (or the fallback URL): the call ends here.
+                    key = f"{hook.split('?')[0]} {answer.status_code}"
+                    failures[key] = failures.get(key, 0) + 1
+                    return
                 await asyncio.sleep(think * rng.uniform(0.5, 1.5))
 
         await asyncio.gather(*(caller(n) for n in range(calls)))
-    return timings
+    return timings, failures
 
 
 def main(argv: list[str]) -> dict[str, Any]:
@@ -163,7 +173,7 @@ def main(argv: list[str]) -> dict[str, Any]:
         began = time.perf_counter()
         server = served("voice", env={"SITE_URL": site}, port=port, workers=args.server_workers)
         with server as base, ThreadPoolExecutor(1) as pool:
-            timings = pool.submit(
+            timings, failures = pool.submit(
                 asyncio.run, _calls(base, args.calls, args.rate, args.think, args.seed)
             ).result()
         seconds = time.perf_counter() - began
@@ -182,5 +192,8 @@ def main(argv: list[str]) -> dict[str, Any]:
         "twiml_p99_ms": round(percentile(timings, 0.99), 2),
         "twiml_max_ms": round(max(timings), 2),
         "abandoned_calls": outcomes["abandoned"],
+        # Calls whose webhook was not answered (by status): a figure with failures is no pass.
+        "failed_calls": sum(failures.values()),
+        "failures": failures,
         "seconds": round(seconds, 1),
     }
