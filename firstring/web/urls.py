@@ -1,6 +1,6 @@
 from django.urls import path
 
-from firstring.web.views import conversation, customers, inbox, routing
+from firstring.web.views import conversation, customers, inbox, insights, routing
 
 app_name = "web"
 
@@ -27,6 +27,9 @@ urlpatterns = [
     path("routing/offers/", routing.offers, name="routing-offers"),
     path("routing/offers/<int:task_id>/accept/", routing.accept, name="offer-accept"),
     path("routing/offers/<int:task_id>/decline/", routing.decline, name="offer-decline"),
+    path("insights/", insights.dashboard, name="insights"),
+    path("insights/conversations/", insights.drill_down, name="insights-conversations"),
+    path("insights/export/<slug:table>.csv", insights.export, name="insights-export"),
     path("customers/", customers.customer_list, name="customers"),
     path("customers/<int:customer_id>/", customers.customer_detail, name="customer"),
     path("customers/<int:customer_id>/merge/", customers.customer_merge_view, name="customer-merge"),
