@@ -10,7 +10,7 @@ to sue costs more than a false alarm an agent clears in a second:
 - `safety` — injury, fire, food poisoning, threats, an emergency;
 - `outage` — the service is down, nothing works, no signal;
 - `repeat` — the customer says it is not the first time, or wrote in other conversations lately
-  (`REPEAT_WINDOW`, counted by the caller from the stored conversations).
+  (two others within `REPEAT_WINDOW`, counted by the caller from the stored conversations).
 """
 
 from __future__ import annotations
@@ -22,9 +22,10 @@ from datetime import timedelta
 from functools import cache
 from typing import Any
 
-# A customer who opened this many other conversations in the window is contacting us again.
-REPEAT_WINDOW = timedelta(days=14)
-REPEAT_MIN_OTHER_CONVERSATIONS = 1
+# A customer who opened this many other conversations in the window is contacting us again (a third
+# contact in a week; a second one is often a new question).
+REPEAT_WINDOW = timedelta(days=7)
+REPEAT_MIN_OTHER_CONVERSATIONS = 2
 
 LANGUAGES = [
     "en",
@@ -102,7 +103,9 @@ _CUES: dict[str, re.Pattern[str]] = {
         re.IGNORECASE,
     ),
     "repeat": re.compile(
-        r"\b((\d+|two|three|four|five|several|multiple|many|countless|numerous) (times|calls|emails|messages)"
+        r"\b((called|contacted|emailed|messaged|written|wrote|asked|tweeted|chased|reached out)"
+        r"( to)?( you| (you )?guys| support| them)? (\d+|two|three|four|five|several|multiple|many|countless) times"
+        r"|(\d+|two|three|four|five|several|multiple|many|countless|numerous) (calls|emails|e-mails|messages)"
         r"|(second|2nd|third|3rd|fourth|4th|fifth|5th) (time|call|email|message|attempt)"
         r"|again and again|still (no|not|waiting|haven'?t|hasn'?t|nothing)|yet again|once again"
         r"|keep (calling|asking|getting)|no one (is )?(responding|answer\w*|help\w*)"

@@ -25,6 +25,8 @@ from firstring.insights.signals import detect_language, urgency_cues
         ("Is the app down? Nothing loads", ["outage"]),
         ("No internet since this morning", ["outage"]),
         ("Third time I am writing, still no answer", ["repeat"]),
+        ("I have called you guys 4 times about this", ["repeat"]),
+        ("The app closes itself, tried three times with two cards", []),
         ("Thanks, the parcel arrived today", []),
         ("Can I change my delivery address?", []),
     ],
@@ -78,7 +80,8 @@ def test_urgency_and_repeat_contact_reach_the_conversation(receive):
     messages_analyse(message_ids=[first.message.pk])
     assert conversation_signals([first.conversation.pk])[first.conversation.pk].urgent is False
 
-    # The same customer again, in another conversation within two weeks: repeated contact.
+    # The same customer a third time within a week: repeated contact.
+    receive(email="r@example.com", text="Can I change my address?", thread="c")
     second = receive(email="r@example.com", text="Hello again, the app is down for everyone", thread="b")
     assert second.conversation.pk != first.conversation.pk
     messages_analyse(message_ids=[second.message.pk])
