@@ -104,7 +104,8 @@ _CUES: dict[str, re.Pattern[str]] = {
     ),
     "repeat": re.compile(
         r"\b((called|contacted|emailed|messaged|written|wrote|asked|tweeted|chased|reached out)"
-        r"( to)?( you| (you )?guys| support| them)? (\d+|two|three|four|five|several|multiple|many|countless) times"
+        r"( to)?( you| (you )?guys| support| them)?"
+        r" (\d+|two|three|four|five|several|multiple|many|countless) times"
         r"|(\d+|two|three|four|five|several|multiple|many|countless|numerous) (calls|emails|e-mails|messages)"
         r"|(second|2nd|third|3rd|fourth|4th|fifth|5th) (time|call|email|message|attempt)"
         r"|again and again|still (no|not|waiting|haven'?t|hasn'?t|nothing)|yet again|once again"
