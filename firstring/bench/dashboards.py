@@ -55,7 +55,9 @@ def annotate(*, seed: int) -> dict[str, Any]:
     signals = read_signals(texts)
     now = timezone.now()
 
-    messages = (
+    # Read first, whole: the loads below COPY on the same connection, which a cursor still reading
+    # would wait for (and the COPY for it).
+    messages = list(
         Message.objects.filter(direction=Message.Direction.INBOUND)
         .order_by("id")
         .values_list("id", "conversation_id", "created_at")
@@ -65,17 +67,17 @@ def annotate(*, seed: int) -> dict[str, Any]:
         return (message_id * 7919) % len(texts)  # the loader's choice of text
 
     def tone_rows() -> Iterable[tuple[Any, ...]]:
-        for mid, _cid, _at in messages.iterator(chunk_size=20_000):
+        for mid, _cid, _at in messages:
             t = tones[index(mid)]
             yield (mid, t.label, t.score, t.confidence, t.label, "default", now, now)
 
     def topic_rows() -> Iterable[tuple[Any, ...]]:
-        for mid, _cid, at in messages.iterator(chunk_size=20_000):
+        for mid, _cid, at in messages:
             best = ranked[index(mid)][0]
             yield (mid, best.key, best.confidence, "model", True, at)
 
     def signal_rows() -> Iterable[tuple[Any, ...]]:
-        for mid, _cid, at in messages.iterator(chunk_size=20_000):
+        for mid, _cid, at in messages:
             s = signals[index(mid)]
             yield (mid, s.language, s.language_confidence, list(s.urgency), s.urgent, at, now)
 
