@@ -254,3 +254,39 @@ def drill_down(
 
 def active_topics() -> QuerySet[Topic]:
     return Topic.objects.filter(active=True).order_by("name")
+
+
+@dataclass
+class MessageInsight:
+    """What the engine and the agents said about one customer message, for the conversation page."""
+
+    tone: str = ""
+    tone_corrected: bool = False
+    language: str = ""
+    urgency: list[str] | None = None
+    topics: list[MessageTopic] | None = None
+
+
+def message_insights(message_ids: Iterable[int]) -> dict[int, MessageInsight]:
+    """Tone, language, urgency and topics of these messages, in three queries."""
+    from firstring.insights.models import MessageSignal, MessageTone
+
+    ids = list(message_ids)
+    found: dict[int, MessageInsight] = {i: MessageInsight(urgency=[], topics=[]) for i in ids}
+    for message_id, label, corrected in MessageTone.objects.filter(message_id__in=ids).values_list(
+        "message_id", "label", "corrected"
+    ):
+        found[message_id].tone, found[message_id].tone_corrected = label, corrected
+    for message_id, language, urgency in MessageSignal.objects.filter(message_id__in=ids).values_list(
+        "message_id", "language", "urgency"
+    ):
+        found[message_id].language, found[message_id].urgency = language, list(urgency)
+    for tag in (
+        MessageTopic.objects.filter(message_id__in=ids)
+        .select_related("topic")
+        .order_by("-primary", "-confidence")
+    ):
+        topics = found[tag.message_id].topics
+        assert topics is not None
+        topics.append(tag)
+    return found

@@ -32,6 +32,16 @@ urlpatterns = [
         name="conversation-priority",
     ),
     path("conversations/<int:conversation_id>/tags/", conversation.set_tags, name="conversation-tags"),
+    path(
+        "conversations/<int:conversation_id>/messages/<int:message_id>/tone/",
+        conversation.message_tone,
+        name="message-tone",
+    ),
+    path(
+        "conversations/<int:conversation_id>/messages/<int:message_id>/topics/",
+        conversation.message_topic,
+        name="message-topic",
+    ),
     path("routing/presence/", routing.set_presence, name="routing-presence"),
     path("routing/offers/", routing.offers, name="routing-offers"),
     path("routing/offers/<int:task_id>/accept/", routing.accept, name="offer-accept"),

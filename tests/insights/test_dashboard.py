@@ -129,3 +129,38 @@ def test_the_dashboard_for_managers(receive, manager, agent):
     assert as_agent.get("/insights/").status_code == 403
     assert as_agent.get("/insights/export/tone.csv").status_code == 403
     assert Client().get("/insights/").status_code == 302
+
+
+def test_agents_correct_tone_and_topics_on_the_conversation_page(receive, manager, agent):
+    from firstring.insights.models import MessageTone, MessageTopic
+
+    delivery = topic_create(user=manager, name="delivery")
+    billing = topic_create(user=manager, name="billing")
+    received = _conversation(receive, "c@example.com", "My parcel never arrived <b>help</b>")
+    other = _conversation(receive, "o@example.com", "Where is my refund?")
+    client = Client()
+    client.force_login(agent)
+    url = f"/conversations/{received.conversation.pk}/"
+
+    page = client.get(url).content.decode()
+    assert "msg-insights" in page and ">delivery</span>" in page and 'value="negative"' in page
+
+    topics = f"{url}messages/{received.message.pk}/topics/"
+    assert (
+        client.post(topics, {"topic": billing.pk, "action": "tag"}, HTTP_HX_REQUEST="true").status_code == 200
+    )
+    assert client.post(topics, {"topic": delivery.pk, "action": "untag"}).status_code == 302
+    tags = {t.topic_id: t for t in MessageTopic.objects.filter(message=received.message)}
+    assert (tags[billing.pk].source, tags[billing.pk].primary) == ("agent", True)
+    assert tags[delivery.pk].rejected is True
+    assert ">delivery</span>" not in client.get(url).content.decode()
+
+    tone = f"{url}messages/{received.message.pk}/tone/"
+    assert client.post(tone, {"label": "positive"}).status_code == 302
+    assert MessageTone.objects.get(message=received.message).corrected is True
+
+    assert client.post(tone, {"label": "furious"}).status_code == 422
+    assert client.post(topics, {"topic": billing.pk, "action": "delete"}).status_code == 422
+    foreign = f"{url}messages/{other.message.pk}/tone/"
+    assert client.post(foreign, {"label": "positive"}).status_code == 404
+    assert MessageTone.objects.get(message=other.message).corrected is False
