@@ -118,16 +118,18 @@ def annotate(*, seed: int) -> dict[str, Any]:
     # A conversation's first and last customer message decide its lift: computed in SQL, like the
     # pipeline's refresh does per conversation.
     with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
         cursor.execute(
             """
             INSERT INTO insights_conversationinsight
                 (conversation_id, started_at, channel_id, language, urgent, urgency, topic_id,
                  customer_messages, tone_first_score, tone_last_score, tone_lift, updated_at)
-            SELECT c.id, c.created_at, c.channel_id, '', FALSE, '[]', NULL, s.n, s.first, s.last,
+            SELECT c.id, c.created_at, c.channel_id, '', FALSE, '[]', mt.topic_id, s.n, s.first, s.last,
                    CASE WHEN s.n > 1 THEN s.last - s.first END, c.updated_at
             FROM conversations_conversation c
             JOIN (
                 SELECT m.conversation_id,
+                       MIN(f.first_id) AS first_id,
                        COUNT(*) AS n,
                        MIN(CASE WHEN m.id = f.first_id THEN t.score END) AS first,
                        MIN(CASE WHEN m.id = f.last_id THEN t.score END) AS last
@@ -140,18 +142,10 @@ def annotate(*, seed: int) -> dict[str, Any]:
                 WHERE m.direction = 'inbound'
                 GROUP BY m.conversation_id
             ) s ON s.conversation_id = c.id
+            LEFT JOIN insights_messagetopic mt ON mt.message_id = s.first_id AND mt."primary"
             """
         )
         counts["conversations"] = cursor.rowcount
-        cursor.execute(
-            """
-            UPDATE insights_conversationinsight SET topic_id = (
-                SELECT mt.topic_id FROM insights_messagetopic mt
-                JOIN conversations_message m ON m.id = mt.message_id
-                WHERE m.conversation_id = insights_conversationinsight.conversation_id
-                ORDER BY m.id LIMIT 1)
-            """
-        )
         cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
     del Conversation, ConversationInsight
     return counts
