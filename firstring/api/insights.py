@@ -92,7 +92,7 @@ def tag_out(tag: MessageTopic) -> MessageTopicOut:
     )
 
 
-@router.get("/topics", response={200: list[TopicOut]}, summary="List the company's topics")
+@router.get("/topics", response={200: list[TopicOut], **errors()}, summary="List the company's topics")
 def topic_list(request: HttpRequest) -> list[TopicOut]:
     return [topic_out(t) for t in Topic.objects.order_by("name")]
 
