@@ -212,3 +212,29 @@ class RollupDay(models.Model):
 
     def __str__(self) -> str:
         return str(self.day)
+
+
+class DailyAgentLift(models.Model):
+    """The rollup of tone lift per agent: conversations started that day, by who holds them now.
+
+    Apart from `DailyInsight` since it multiplies its rows by the agents; refreshed with it, so an
+    assignment made after a conversation's last message shows after the next refresh of its day.
+    """
+
+    day = models.DateField()
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
+    team = models.ForeignKey(Team, null=True, on_delete=models.CASCADE, related_name="+")
+    topic = models.ForeignKey(Topic, null=True, on_delete=models.CASCADE, related_name="+")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.CASCADE, related_name="+"
+    )
+    lifted = models.PositiveIntegerField(default=0)
+    lift_sum = models.FloatField(default=0.0)
+    improved = models.PositiveIntegerField(default=0)
+    worsened = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="daily_agent_lift_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} agent {self.assignee_id}"

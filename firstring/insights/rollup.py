@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from firstring.insights.models import (
     ConversationInsight,
+    DailyAgentLift,
     DailyInsight,
     MessageSignal,
     MessageTopic,
@@ -71,6 +72,20 @@ def _lift_groups(start: dt.datetime, end: dt.datetime) -> list[Any]:
     )
 
 
+def _agent_groups(start: dt.datetime, end: dt.datetime) -> list[Any]:
+    return list(
+        ConversationInsight.objects.filter(started_at__gte=start, started_at__lt=end, tone_lift__isnull=False)
+        .values("channel_id", "conversation__team_id", "topic_id", "conversation__assignee_id")
+        .annotate(
+            lifted=Count("id"),
+            lift_sum=Sum("tone_lift"),
+            improved=Count("id", filter=Q(tone_lift__gt=0)),
+            worsened=Count("id", filter=Q(tone_lift__lt=0)),
+        )
+        .order_by()
+    )
+
+
 def rollup_refresh(*, days: Iterable[dt.date]) -> int:
     """Rebuild the rollup rows of these days; the number of rows written."""
     written = 0
@@ -93,6 +108,21 @@ def rollup_refresh(*, days: Iterable[dt.date]) -> int:
             for group in _lift_groups(start, end):
                 key = (group["channel_id"], group["conversation__team_id"], group["topic_id"])
                 rows[key].update({c: group[c] or 0 for c in _LIFT_COLUMNS})
+            DailyAgentLift.objects.filter(day=day).delete()
+            DailyAgentLift.objects.bulk_create(
+                DailyAgentLift(
+                    day=day,
+                    channel_id=g["channel_id"],
+                    team_id=g["conversation__team_id"],
+                    topic_id=g["topic_id"],
+                    assignee_id=g["conversation__assignee_id"],
+                    lifted=g["lifted"],
+                    lift_sum=g["lift_sum"] or 0.0,
+                    improved=g["improved"],
+                    worsened=g["worsened"],
+                )
+                for g in _agent_groups(start, end)
+            )
             DailyInsight.objects.filter(day=day).delete()
             DailyInsight.objects.bulk_create(
                 DailyInsight(day=day, channel_id=channel, team_id=team, topic_id=topic, **values)

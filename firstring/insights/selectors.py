@@ -11,9 +11,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Avg, Count, Q, QuerySet, Sum
+from django.db.models import QuerySet, Sum
 
-from firstring.insights.models import ConversationInsight, DailyInsight, MessageTopic, Topic
+from firstring.insights.models import ConversationInsight, DailyAgentLift, DailyInsight, MessageTopic, Topic
 from firstring.insights.rollup import day_bounds
 
 
@@ -169,33 +169,31 @@ def tone_lift(filters: DashboardFilters, *, by: str) -> list[dict[str, Any]]:
     if by not in LIFT_GROUPS:
         raise ValueError(f"tone lift is grouped by one of {', '.join(LIFT_GROUPS)}")
     if by == "agent":
-        # Who the conversation is assigned to now; not in the rollup, since assignments change.
-        start, end = filters.bounds()
-        insights = ConversationInsight.objects.filter(
-            started_at__gte=start, started_at__lt=end, tone_lift__isnull=False
-        )
+        # Who holds the conversation, as of its day's last rollup refresh.
+        agents = DailyAgentLift.objects.filter(day__gte=filters.since, day__lte=filters.until)
         if filters.channel_id:
-            insights = insights.filter(channel_id=filters.channel_id)
+            agents = agents.filter(channel_id=filters.channel_id)
         if filters.team_id:
-            insights = insights.filter(conversation__team_id=filters.team_id)
+            agents = agents.filter(team_id=filters.team_id)
         if filters.topic_id:
-            insights = insights.filter(topic_id=filters.topic_id)
+            agents = agents.filter(topic_id=filters.topic_id)
         rows = (
-            insights.values("conversation__assignee_id", "conversation__assignee__name")
+            agents.values("assignee_id", "assignee__name")
             .annotate(
-                lifted=Count("id"),
-                mean=Avg("tone_lift"),
-                improved=Count("id", filter=Q(tone_lift__gt=0)),
-                worsened=Count("id", filter=Q(tone_lift__lt=0)),
+                lifted=Sum("lifted"),
+                lift_sum=Sum("lift_sum"),
+                improved=Sum("improved"),
+                worsened=Sum("worsened"),
             )
+            .filter(lifted__gt=0)
             .order_by("-lifted")
         )
         return [
             {
-                "key": r["conversation__assignee_id"],
-                "name": r["conversation__assignee__name"] or "Unassigned",
+                "key": r["assignee_id"],
+                "name": r["assignee__name"] or "Unassigned",
                 "lifted": r["lifted"],
-                "mean_lift": round(r["mean"], 4),
+                "mean_lift": round(r["lift_sum"] / r["lifted"], 4),
                 "improved_share": _share(r["improved"], r["lifted"]),
                 "worsened_share": _share(r["worsened"], r["lifted"]),
             }

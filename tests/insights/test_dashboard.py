@@ -44,6 +44,8 @@ def test_tone_lift_per_conversation_and_per_agent(receive, manager, agent, suppo
     )
     once = _conversation(receive, "l3@example.com", "Where is my parcel?")
     conversation_assign(conversation=happier.conversation, actor=manager, assignee=agent)
+    # Per agent is read from the rollup: who holds a conversation as of its day's last refresh.
+    rollup_refresh(days={timezone.localdate()})
 
     lifts = dict(ConversationInsight.objects.values_list("conversation_id", "tone_lift"))
     assert lifts[happier.conversation.pk] > 1
