@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
+
 from django.test import Client
 from django.utils import timezone
 
@@ -166,3 +168,17 @@ def test_agents_correct_tone_and_topics_on_the_conversation_page(receive, manage
     foreign = f"{url}messages/{other.message.pk}/tone/"
     assert client.post(foreign, {"label": "positive"}).status_code == 404
     assert MessageTone.objects.get(message=other.message).corrected is False
+
+
+def test_the_rollup_command_rebuilds_a_range(receive, manager):
+    from django.core.management import CommandError, call_command
+
+    topic_create(user=manager, name="delivery")
+    _conversation(receive, "cmd@example.com", "My parcel never arrived")
+    DailyInsight.objects.all().delete()
+    out = io.StringIO()
+    call_command("insights_rollup", "--days", "3", stdout=out)
+    assert "Rebuilt 3 days" in out.getvalue()
+    assert sum(r.messages for r in DailyInsight.objects.all()) == 1
+    with pytest.raises(CommandError, match="--days"):
+        call_command("insights_rollup", "--days", "0")
