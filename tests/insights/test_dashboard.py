@@ -6,7 +6,6 @@ import csv
 import io
 
 import pytest
-
 from django.test import Client
 from django.utils import timezone
 
