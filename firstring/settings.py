@@ -242,7 +242,7 @@ FIRSTRING_ROUTING_RELAX_SECONDS = [
 FIRSTRING_ROUTING_MISSES_BEFORE_AWAY = env_int("FIRSTRING_ROUTING_MISSES_BEFORE_AWAY", 3)
 FIRSTRING_CHANNEL_PLUGINS = env_list(
     "FIRSTRING_CHANNEL_PLUGINS",
-    ["firstring.channels.api", "firstring.channels.email"],
+    ["firstring.channels.api", "firstring.channels.email", "firstring.channels.webchat"],
 )
 
 LOGGING = {
