@@ -8,7 +8,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from firstring.conversations.access import conversations_visible_to
-from firstring.conversations.live import INBOX_GROUP, user_group
+from firstring.conversations.live import INBOX_GROUP, conversation_group, user_group
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
@@ -39,6 +39,29 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
                     "kind": event["kind"],
                     "message_id": event.get("message_id"),
                 }
+            )
+
+    async def conversation_typing(self, event: dict[str, Any]) -> None:
+        # A customer writes (the chat widget tells); the conversation's page shows it.
+        if event.get("by") == "customer" and await self._may_see(event["conversation_id"]):
+            await self.send_json({"type": "typing", "conversation_id": event["conversation_id"]})
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        # The only frame an agent's page sends: they are writing a reply (shown in the chat widget).
+        if not isinstance(content, dict) or content.get("type") != "typing":
+            return
+        conversation_id = content.get("conversation_id")
+        if not isinstance(conversation_id, int) or isinstance(conversation_id, bool):
+            return
+        if await self._may_see(conversation_id):
+            await self.channel_layer.group_send(
+                conversation_group(conversation_id),
+                {
+                    "type": "conversation.typing",
+                    "conversation_id": conversation_id,
+                    "by": "agent",
+                    "name": self.scope["user"].display_name,
+                },
             )
 
     @database_sync_to_async

@@ -94,11 +94,14 @@
     return function () { clearTimeout(timer); timer = setTimeout(fn, ms); };
   }
 
+  let liveSocket = null;
+
   function connect(onMessage) {
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
     let delay = 1000;
     function open() {
       const socket = new WebSocket(scheme + "//" + location.host + "/ws/live/");
+      liveSocket = socket;
       socket.addEventListener("open", function () {
         delay = 1000;
         document.documentElement.dataset.live = "connected";
@@ -137,6 +140,24 @@
       }, 200);
       handlers.push(function (data) {
         if (data.type === "conversation.changed" && data.conversation_id === id) refresh();
+      });
+      // Typing, both ways: a chat customer's widget shows that the agent writes, and this page
+      // shows that the customer does.
+      const typingLine = document.getElementById("customer-typing");
+      let typingTimer = null;
+      handlers.push(function (data) {
+        if (data.type !== "typing" || data.conversation_id !== id || !typingLine) return;
+        typingLine.hidden = false;
+        clearTimeout(typingTimer);
+        typingTimer = setTimeout(function () { typingLine.hidden = true; }, 4000);
+      });
+      const reply = document.getElementById("reply-text");
+      let typedAt = 0;
+      if (reply) reply.addEventListener("input", function () {
+        const now = Date.now();
+        if (now - typedAt < 2000 || !liveSocket || liveSocket.readyState !== WebSocket.OPEN) return;
+        typedAt = now;
+        liveSocket.send(JSON.stringify({ type: "typing", conversation_id: id }));
       });
     }
     // Offers ring on every page: a notice makes the routing bar fetch them again.
