@@ -7,6 +7,7 @@ loop with `server.call(fn)`, as the server process would: the in-memory channel 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import socket
 import threading
@@ -51,10 +52,9 @@ class Socket:
     def send(self, frame: Any) -> None:
         from websockets.exceptions import ConnectionClosed
 
-        try:
+        # When the server closed first, close_code() says why.
+        with contextlib.suppress(ConnectionClosed):
             self.connection.send(frame if isinstance(frame, str | bytes) else json.dumps(frame))
-        except ConnectionClosed:
-            pass  # the server closed first; close_code() says why
 
     def recv(self, timeout: float = 10) -> dict[str, Any]:
         return json.loads(self.connection.recv(timeout=timeout))

@@ -26,7 +26,7 @@
     ":host{all:initial;--c:#2563eb}",
     "*{box-sizing:border-box;font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif}",
     ".launcher{position:fixed;right:20px;bottom:20px;width:56px;height:56px;border-radius:50%;border:0;",
-    "background:var(--c);color:#fff;font-size:26px;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25);z-index:2147483000}",
+    "background:var(--c);color:#fff;cursor:pointer;display:flex;align-items:center;justify-content:center;box-shadow:0 4px 14px rgba(0,0,0,.25);z-index:2147483000}",
     ".badge{position:absolute;top:-4px;right:-4px;background:#dc2626;color:#fff;border-radius:10px;",
     "font-size:12px;padding:1px 6px}",
     ".panel{position:fixed;right:20px;bottom:88px;width:360px;max-width:calc(100vw - 24px);height:520px;",
@@ -70,7 +70,10 @@
   root.appendChild(el("style", { text: CSS }));
   var badge = el("span", { class: "badge", hidden: "" });
   var launcher = el("button", { class: "launcher", type: "button", "aria-label": "Open the chat", part: "launcher" },
-    [el("span", { text: "💬" }), badge]);
+    [badge]);
+  // A speech bubble, drawn (emoji fonts are not everywhere).
+  launcher.insertAdjacentHTML("afterbegin", '<svg width="28" height="28" viewBox="0 0 24 24" aria-hidden="true">' +
+    '<path fill="currentColor" d="M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z"/></svg>');
   var title = el("h2", { text: "Chat" });
   var status = el("p", { text: "" });
   var closeButton = el("button", { type: "button", "aria-label": "Close the chat", text: "×" });
