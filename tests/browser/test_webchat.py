@@ -106,3 +106,29 @@ def test_a_visitor_on_another_site_chats_with_an_agent(
     )
     assert visitor.evaluate("document.cookie").startswith("firstring_chat_shop-chat=")
     agent_context.close()
+
+
+def test_the_setup_page_shows_the_tag_and_runs_the_widget_under_the_apps_csp(page, live_url, admin_user):
+    Channel.objects.create(
+        kind="chat",
+        slug="shop-chat",
+        name="Shop chat",
+        config={"allowed_origins": [live_url], "color": "#16a34a"},
+    )
+    violations: list[str] = []  # what the policy blocked, not its own warnings
+    page.on(
+        "console",
+        lambda message: violations.append(message.text) if "violates" in message.text else None,
+    )
+    sign_in(page, live_url, "ada@example.com", "pw-admin-123")
+    page.goto(f"{live_url}/channels/webchat/shop-chat/")
+    expected = f'<script src="{live_url}/channels/webchat/widget.js" data-channel="shop-chat" async></script>'
+    expect(page.locator("#embed-tag")).to_have_text(expected)
+    # A first visit connects when the visitor opens the widget.
+    launcher = page.locator("#firstring-chat .launcher")
+    launcher.click()
+    expect(page.locator("#firstring-chat")).to_have_attribute("data-state", "connected")
+    expect(page.locator("#firstring-chat .greeting")).to_have_text("Hi! How can we help?")
+    # The widget's own styles apply although the page forbids inline styles.
+    assert launcher.evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(22, 163, 74)"
+    assert violations == []

@@ -34,7 +34,7 @@
     "flex-direction:column;overflow:hidden;box-shadow:0 8px 30px rgba(0,0,0,.3);z-index:2147483001;font-size:14px}",
     ".panel[hidden],[hidden]{display:none!important}",
     "header{background:var(--c);color:#fff;padding:12px 14px;display:flex;align-items:center;gap:8px}",
-    "header h2{font-size:16px;margin:0;flex:1}header p{margin:2px 0 0;font-size:12px;opacity:.9}",
+    ".grow{flex:1}header h2{font-size:16px;margin:0}header p{margin:2px 0 0;font-size:12px;opacity:.9}",
     "header button{background:none;border:0;color:#fff;font-size:22px;cursor:pointer;line-height:1}",
     ".log{flex:1;overflow-y:auto;padding:12px;display:flex;flex-direction:column;gap:8px;background:#f6f8fa}",
     ".m{max-width:82%;display:flex;gap:6px;align-items:flex-end}",
@@ -67,7 +67,14 @@
 
   var host = el("div", { id: "firstring-chat" });
   var root = host.attachShadow ? host.attachShadow({ mode: "open" }) : host;
-  root.appendChild(el("style", { text: CSS }));
+  // A constructed style sheet: pages whose Content-Security-Policy forbids inline styles still show it.
+  if (root.adoptedStyleSheets !== undefined && window.CSSStyleSheet && CSSStyleSheet.prototype.replaceSync) {
+    var sheet = new CSSStyleSheet();
+    sheet.replaceSync(CSS);
+    root.adoptedStyleSheets = [sheet];
+  } else {
+    root.appendChild(el("style", { text: CSS }));
+  }
   var badge = el("span", { class: "badge", hidden: "" });
   var launcher = el("button", { class: "launcher", type: "button", "aria-label": "Open the chat", part: "launcher" },
     [badge]);
@@ -86,7 +93,7 @@
   var errorLine = el("p", { class: "err", hidden: "" });
   var form = el("form", {}, [errorLine, nameInput, emailInput, el("div", { class: "row" }, [textInput, sendButton])]);
   var panel = el("section", { class: "panel", hidden: "", role: "dialog", "aria-label": "Chat" }, [
-    el("header", {}, [el("div", { style: "flex:1" }, [title, status]), closeButton]), log, typingLine, form
+    el("header", {}, [el("div", { class: "grow" }, [title, status]), closeButton]), log, typingLine, form
   ]);
   root.appendChild(launcher);
   root.appendChild(panel);
