@@ -132,3 +132,23 @@ def test_the_setup_page_shows_the_tag_and_runs_the_widget_under_the_apps_csp(pag
     # The widget's own styles apply although the page forbids inline styles.
     assert launcher.evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(22, 163, 74)"
     assert violations == []
+
+
+def test_with_nobody_available_a_visitor_leaves_an_address_instead(page, shop, support_team, email_channel):
+    Channel.objects.create(
+        kind="chat",
+        slug="shop-chat",
+        name="Shop chat",
+        team=support_team,
+        config={"allowed_origins": [shop], "offline_channel": email_channel.slug},
+    )
+    page.goto(f"{shop}/")
+    page.click("#firstring-chat .launcher")
+    expect(page.locator("#firstring-chat header p")).to_have_text("We are away: leave a message")
+    page.fill("#firstring-chat input[name=email]", "Olaf@Example.com")
+    page.fill("#firstring-chat textarea", "Please call me about my order.")
+    page.click("#firstring-chat .send")
+    expect(page.locator("#firstring-chat .note").last).to_have_text("Thank you! We will answer by e-mail.")
+    conversation = Conversation.objects.select_related("identity").get(channel=email_channel)
+    assert (conversation.identity.kind, conversation.identity.value) == ("email", "olaf@example.com")
+    assert conversation.messages.get().text == "Please call me about my order."
