@@ -30,9 +30,10 @@ from __future__ import annotations
 import json
 import logging
 import time
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
-from channels.db import database_sync_to_async
+from channels.db import DatabaseSyncToAsync
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from firstring.channels.models import Channel
@@ -42,6 +43,14 @@ from firstring.conversations.live import INBOX_GROUP, conversation_group
 from firstring.lib.errors import DomainError, Forbidden, InvalidInput
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def _in_thread(fn: Callable[..., T]) -> Callable[..., Awaitable[T]]:
+    """Run fn in the thread pool, not in the one thread Channels shares among all consumers by default:
+    hundreds of visitors write at once, and each write waits on the database, not on the others."""
+    return DatabaseSyncToAsync(fn, thread_sensitive=False)
+
 
 MAX_FRAME_CHARS = 40_000
 # Messages (and offline messages) one connection may send in RATE_WINDOW_SECONDS.
@@ -138,7 +147,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await self._follow()
         await self._send(welcome)
 
-    @database_sync_to_async
+    @_in_thread
     def _welcome(self, token: str, user: dict[str, Any] | None, after: int) -> dict[str, Any]:
         channel = self.channel_row
         assert channel is not None
@@ -169,7 +178,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         """Follow the live updates of the visitor's latest conversations on this channel."""
         if self.customer_id is None:
             return
-        ids = await database_sync_to_async(selectors.followed_conversation_ids)(
+        ids = await _in_thread(selectors.followed_conversation_ids)(
             channel=self.channel_row, customer_id=self.customer_id
         )
         groups = {customer_group(self.customer_id), *(conversation_group(pk) for pk in ids)}
@@ -189,14 +198,14 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if self._rate_limited():
             await self._send({"type": "error", "code": 429, "detail": "too many messages; wait a moment"})
             return
-        result = await database_sync_to_async(services.chat_message_receive)(
+        result = await _in_thread(services.chat_message_receive)(
             visitor=self.visitor,
             client_id=frame.get("id"),
             text=frame.get("text"),
             name=frame.get("name"),
             email=frame.get("email"),
         )
-        message = await database_sync_to_async(selectors.message_payload)(result.message)
+        message = await _in_thread(selectors.message_payload)(result.message)
         self.sent.add(message["id"])
         first = self.customer_id is None
         self.customer_id = result.customer.pk
@@ -214,7 +223,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if self._rate_limited():
             await self._send({"type": "error", "code": 429, "detail": "too many messages; wait a moment"})
             return
-        await database_sync_to_async(services.chat_offline_receive)(
+        await _in_thread(services.chat_offline_receive)(
             visitor=self.visitor,
             client_id=frame.get("id"),
             email=frame.get("email"),
@@ -228,7 +237,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if self.customer_id is None or now - self.typing_at < TYPING_EVERY_SECONDS:
             return
         self.typing_at = now
-        ids = await database_sync_to_async(selectors.followed_conversation_ids)(
+        ids = await _in_thread(selectors.followed_conversation_ids)(
             channel=self.channel_row, customer_id=self.customer_id
         )
         if ids:
@@ -242,7 +251,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if not isinstance(up_to, int) or isinstance(up_to, bool) or up_to < 0:
             raise Refused(CLOSE_MALFORMED, "seen names the highest message id shown")
         if self.customer_id is not None:
-            await database_sync_to_async(services.chat_mark_seen)(
+            await _in_thread(services.chat_mark_seen)(
                 channel=self.channel_row, customer_id=self.customer_id, up_to=up_to
             )
 
@@ -266,7 +275,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def _push(self, message_id: int) -> None:
         if message_id in self.sent or self.customer_id is None:
             return
-        message = await database_sync_to_async(selectors.chat_message)(
+        message = await _in_thread(selectors.chat_message)(
             channel=self.channel_row, customer_id=self.customer_id, message_id=message_id
         )
         if message is not None and message_id not in self.sent:
@@ -296,6 +305,6 @@ def _parse(text_data: str | None, bytes_data: bytes | None) -> dict[str, Any]:
     return frame
 
 
-@database_sync_to_async
+@_in_thread
 def _channel(slug: str) -> Channel | None:
     return Channel.objects.filter(slug=slug[:64], kind="chat", enabled=True).first()
