@@ -3,8 +3,9 @@
 Starts `firstring serve` (the web server and its worker, as `make run` does) on a free loopback port
 against a database of its own, with a chat channel and one agent. Then `--visitors` (200) widgets
 connect at once over websockets and stay connected; each sends `--messages` (3) messages at random
-moments within `--seconds` (15). Timed, per message: from the visitor's frame leaving to the agent's
-inbox websocket announcing that message (what makes the inbox and conversation page refresh). Then the
+moments within `--seconds` (60), ten messages a second in all by default. Timed, per message: from the
+visitor's frame leaving to the agent's inbox websocket announcing that message (what makes the inbox
+and conversation page refresh). Then the
 agent answers every visitor through the agent app's reply form (HTTP POST, as the browser sends it),
 at random moments within the same window. Timed, per reply: from the POST leaving to the visitor's
 widget receiving the reply; this includes storing it, the worker claiming it from the task queue
@@ -236,7 +237,8 @@ def main(argv: list[str]) -> dict[str, Any]:
     parser = argparse.ArgumentParser(prog="firstring bench chat", description=__doc__)
     parser.add_argument("--visitors", type=int, default=200)
     parser.add_argument("--messages", type=int, default=3, help="messages per visitor")
-    parser.add_argument("--seconds", type=float, default=15.0, help="the window they are sent in")
+    # 200 visitors writing three times a minute each: ten messages a second, and three replies.
+    parser.add_argument("--seconds", type=float, default=60.0, help="the window they are sent in")
     parser.add_argument("--tasks", choices=("db", "rq"), default=settings.FIRSTRING_TASKS_BACKEND)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
@@ -282,6 +284,7 @@ def main(argv: list[str]) -> dict[str, Any]:
         "tasks": args.tasks,
         "visitors": args.visitors,
         "messages": len(timings.sent),
+        "messages_per_second": round(len(timings.sent) / args.seconds, 1),
         "replies": len(timings.reply_sent),
         "lost": lost,
         "p95_ms": round(max(inbound_p95, outbound_p95), 1),
