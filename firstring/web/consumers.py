@@ -42,18 +42,24 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             )
 
     async def conversation_typing(self, event: dict[str, Any]) -> None:
-        # A customer writes (the chat widget tells); the conversation's page shows it.
-        if event.get("by") == "customer" and await self._may_see(event["conversation_id"]):
+        # A customer writes (the chat widget tells): only the page open on that conversation shows it,
+        # and it was checked when the page said it watches it, so this costs no query per agent.
+        if event.get("by") == "customer" and event["conversation_id"] == getattr(self, "watching", None):
             await self.send_json({"type": "typing", "conversation_id": event["conversation_id"]})
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
-        # The only frame an agent's page sends: they are writing a reply (shown in the chat widget).
-        if not isinstance(content, dict) or content.get("type") != "typing":
+        # What an agent's page sends: which conversation it shows ("watch"), and that the agent is
+        # writing a reply there ("typing", shown in the chat widget).
+        if not isinstance(content, dict) or content.get("type") not in ("watch", "typing"):
             return
         conversation_id = content.get("conversation_id")
         if not isinstance(conversation_id, int) or isinstance(conversation_id, bool):
             return
-        if await self._may_see(conversation_id):
+        if content["type"] == "watch":
+            self.watching = conversation_id if await self._may_see(conversation_id) else None
+            if self.watching is not None:
+                await self.send_json({"type": "watching", "conversation_id": conversation_id})
+        elif await self._may_see(conversation_id):
             await self.channel_layer.group_send(
                 conversation_group(conversation_id),
                 {

@@ -86,6 +86,7 @@ def test_a_visitor_on_another_site_chats_with_an_agent(
     expect(agent_page.locator("#timeline .msg-inbound")).to_contain_text("Do you ship to Iceland?")
 
     # Typing shows on both sides.
+    expect(agent_page.locator("html")).to_have_attribute("data-watching", str(conversation.pk))
     visitor.type("#firstring-chat textarea", "H")
     expect(agent_page.locator("#customer-typing")).to_be_visible()
     agent_page.type("#reply-text", "Yes, in three days.")

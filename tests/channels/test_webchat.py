@@ -116,7 +116,9 @@ def test_a_visitor_writes_the_inbox_hears_it_and_the_reply_comes_back_live(serve
     changed = inbox.recv_type("conversation.changed")
     assert changed["conversation_id"] == conversation.pk and changed["message_id"] == message.pk
 
-    # The visitor's typing shows on the agent's screen, the agent's in the widget.
+    # The visitor's typing shows on the agent's screen open on the conversation, the agent's in the widget.
+    inbox.send({"type": "watch", "conversation_id": conversation.pk})
+    assert inbox.recv_type("watching")["conversation_id"] == conversation.pk
     socket.send({"type": "typing"})
     assert inbox.recv_type("typing")["conversation_id"] == conversation.pk
     inbox.send({"type": "typing", "conversation_id": conversation.pk})

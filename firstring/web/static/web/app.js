@@ -146,6 +146,10 @@
       const typingLine = document.getElementById("customer-typing");
       let typingTimer = null;
       handlers.push(function (data) {
+        if (data.type === "connected" && liveSocket) {
+          liveSocket.send(JSON.stringify({ type: "watch", conversation_id: id }));
+        }
+        if (data.type === "watching" && data.conversation_id === id) document.documentElement.dataset.watching = String(id);
         if (data.type !== "typing" || data.conversation_id !== id || !typingLine) return;
         typingLine.hidden = false;
         clearTimeout(typingTimer);
