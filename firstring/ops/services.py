@@ -32,13 +32,27 @@ def _sweep_outbox() -> None:
 
 
 def _route() -> None:
-    from firstring.routing.services import offers_expire, route_waiting, tasks_sweep
+    from firstring.routing.services import offers_expire, presence_idle_sweep, route_waiting, tasks_sweep
 
-    # Unanswered offers go back to the queue, waiting customers nobody has yet join it, and tasks that
-    # could not be offered before (nobody free, or a need that relaxes with waiting) are tried again.
+    # Agents whose screens all closed stop being offered work, unanswered offers go back to the queue,
+    # waiting customers nobody has yet join it, and tasks that could not be offered before (nobody
+    # free, or a need that relaxes with waiting) are tried again.
+    presence_idle_sweep()
     offers_expire()
     tasks_sweep()
     route_waiting()
+
+
+def _watch_service_levels() -> None:
+    from firstring.routing.services import sla_watch
+
+    sla_watch()
+
+
+def _climb_escalations() -> None:
+    from firstring.escalations.services import escalations_climb
+
+    escalations_climb()
 
 
 def _compact_inbox_counts() -> None:
@@ -64,6 +78,8 @@ PERIODIC_JOBS: list[tuple[str, Callable[[], None]]] = [
     ("outbox sweep", _sweep_outbox),
     ("inbox counts compaction", _compact_inbox_counts),
     ("routing", _route),
+    ("service levels", _watch_service_levels),
+    ("escalations", _climb_escalations),
     ("channel polls", _poll_channels),
 ]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import time
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -9,6 +11,10 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from firstring.conversations.access import conversations_visible_to
 from firstring.conversations.live import INBOX_GROUP, conversation_group, user_group
+from firstring.routing.services import presence_seen
+
+# Pings closer together than this are not written down (a page could ping as fast as it likes).
+PING_THROTTLE_SECONDS = 30
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
@@ -21,6 +27,27 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
+        self.last_seen = time.monotonic()
+        await database_sync_to_async(presence_seen)(user_id=user.pk)
+
+    @classmethod
+    async def decode_json(cls, text_data: str) -> Any:
+        # Anything that is not JSON is ignored, not a reason to drop the socket.
+        try:
+            return json.loads(text_data)
+        except ValueError:
+            return None
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if not isinstance(content, dict):
+            return
+        if content.get("type") == "ping":
+            # The page pings every minute while it is open: the agent is at a screen (routing's presence).
+            if time.monotonic() - self.last_seen >= PING_THROTTLE_SECONDS:
+                self.last_seen = time.monotonic()
+                await database_sync_to_async(presence_seen)(user_id=self.scope["user"].pk)
+        elif content.get("type") in ("watch", "typing"):
+            await self._conversation_frame(content)
 
     async def disconnect(self, code: int) -> None:
         for group in getattr(self, "groups_joined", ()):
@@ -47,11 +74,9 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if event.get("by") == "customer" and event["conversation_id"] == getattr(self, "watching", None):
             await self.send_json({"type": "typing", "conversation_id": event["conversation_id"]})
 
-    async def receive_json(self, content: Any, **kwargs: Any) -> None:
-        # What an agent's page sends: which conversation it shows ("watch"), and that the agent is
-        # writing a reply there ("typing", shown in the chat widget).
-        if not isinstance(content, dict) or content.get("type") not in ("watch", "typing"):
-            return
+    async def _conversation_frame(self, content: dict[str, Any]) -> None:
+        # Which conversation the page shows ("watch"), and that the agent is writing a reply there
+        # ("typing", shown in the chat widget).
         conversation_id = content.get("conversation_id")
         if not isinstance(conversation_id, int) or isinstance(conversation_id, bool):
             return

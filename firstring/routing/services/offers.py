@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import logging
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -12,7 +13,9 @@ from firstring.accounts.models import User
 from firstring.conversations.services import conversation_assign
 from firstring.lib.errors import Conflict, InvalidInput
 from firstring.routing.models import AgentState, RoutingEvent, RoutingTask
-from firstring.routing.services.router import notify_agent
+from firstring.routing.services.router import notify_agent, route_waiting
+
+logger = logging.getLogger(__name__)
 
 
 def presence_set(*, user: User, presence: str) -> AgentState:
@@ -31,6 +34,42 @@ def presence_set(*, user: User, presence: str) -> AgentState:
                 fields.append("missed_offers")
             state.save(update_fields=fields)
     return state
+
+
+def presence_seen(*, user_id: int, now: datetime | None = None) -> None:
+    """A screen of the agent's is open (a websocket connected or pinged)."""
+    AgentState.objects.filter(user_id=user_id).update(last_seen_at=now or timezone.now())
+
+
+def presence_idle_sweep(*, now: datetime | None = None) -> int:
+    """Set away the available agents none of whose screens has been open for a while; how many."""
+    now = now or timezone.now()
+    minutes = settings.FIRSTRING_PRESENCE_IDLE_MINUTES
+    idle = list(
+        AgentState.objects.filter(
+            presence=AgentState.Presence.AVAILABLE, last_seen_at__lt=now - timedelta(minutes=minutes)
+        ).values_list("user_id", flat=True)[:500]
+    )
+    changed = 0
+    for user_id in idle:
+        with transaction.atomic():
+            state = AgentState.objects.select_for_update().get(user_id=user_id)
+            if state.presence != AgentState.Presence.AVAILABLE or state.last_seen_at is None:
+                continue
+            if state.last_seen_at >= now - timedelta(minutes=minutes):
+                continue  # seen meanwhile
+            state.presence = AgentState.Presence.AWAY
+            state.presence_changed_at = now
+            state.save(update_fields=["presence", "presence_changed_at"])
+            RoutingEvent.objects.create(
+                agent_id=user_id,
+                kind=RoutingEvent.Kind.AWAY,
+                data={"why": f"no screen open for {minutes} minutes"},
+                created_at=now,
+            )
+            notify_agent(user_id)
+            changed += 1
+    return changed
 
 
 def agent_state_locked(user: User) -> AgentState:
@@ -62,7 +101,19 @@ def offer_decline(*, task: RoutingTask, agent: User) -> RoutingTask:
     with transaction.atomic():
         task = _locked_offer(task, agent)
         _back_to_queue(task, agent, RoutingEvent.Kind.DECLINED, timezone.now())
+        team_id = task.team_id
+        transaction.on_commit(lambda: _reoffer(team_id))
     return task
+
+
+def _reoffer(team_id: int | None) -> None:
+    """Right after a decline, not on the worker's next beat: the task to the next agent, and the agent
+    who passed, now free, to the next task."""
+    try:
+        route_waiting(team_ids=[team_id], max_offers=2)
+    except Exception:
+        # The decline is stored; the worker's periodic pass offers the work again.
+        logger.exception("routing after a decline failed")
 
 
 def offers_expire(*, now: datetime | None = None) -> int:

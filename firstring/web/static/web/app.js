@@ -102,8 +102,11 @@
     function open() {
       const socket = new WebSocket(scheme + "//" + location.host + "/ws/live/");
       liveSocket = socket;
+      let ping = null;
       socket.addEventListener("open", function () {
         delay = 1000;
+        // While a page is open the agent is at a screen: routing sets away whoever has none open.
+        ping = setInterval(function () { socket.send(JSON.stringify({ type: "ping" })); }, 60000);
         document.documentElement.dataset.live = "connected";
         onMessage({ type: "connected" }); // notices may have been missed while disconnected
       });
@@ -113,6 +116,7 @@
         if (data && typeof data.type === "string") onMessage(data);
       });
       socket.addEventListener("close", function (event) {
+        if (ping) clearInterval(ping);
         document.documentElement.dataset.live = "closed";
         if (event.code === 4401) return; // signed out
         setTimeout(open, delay);
@@ -164,11 +168,19 @@
         liveSocket.send(JSON.stringify({ type: "typing", conversation_id: id }));
       });
     }
+    const board = document.querySelector("[data-live=supervisor]");
+    if (board) {
+      const refresh = debounce(function () { htmx.trigger(document.body, "board-changed"); }, 1000);
+      handlers.push(function (data) { if (data.type === "conversation.changed") refresh(); });
+    }
     // Offers ring on every page: a notice makes the routing bar fetch them again.
     if (document.getElementById("routing-bar")) {
       handlers.push(function (data) {
         if ((data.type === "notice" && data.kind === "offer") || data.type === "connected") {
           htmx.trigger(document.body, "offers-changed");
+        }
+        if ((data.type === "notice" && data.kind === "notification") || data.type === "connected") {
+          htmx.trigger(document.body, "notifications-changed");
         }
       });
     }
