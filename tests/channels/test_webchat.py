@@ -312,11 +312,13 @@ def test_unknown_channel_and_wrong_origin_are_refused(server, chat):
         ({"type": "seen", "id": "soon"}, 4400),
     ],
 )
-def test_malformed_or_oversized_frames_close_the_socket(server, chat, frame, code):
+def test_malformed_or_oversized_frames_close_the_socket(server, chat, frame, code, caplog):
+    caplog.set_level("INFO", logger="firstring.channels.webchat.consumers")
     socket, _ = visitor(server)
     socket.send(frame)
     assert socket.close_code() == code
     assert not Message.objects.exists()
+    assert f"chat site-chat closed a visitor's socket with {code}" in caplog.text
 
 
 def test_a_frame_before_hello_closes_and_refused_messages_store_nothing(server, chat):

@@ -97,8 +97,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         origin = dict(self.scope.get("headers", [])).get(b"origin", b"").decode("latin-1")
         if not origin_allowed(channel=self.channel_row, origin=origin):
-            logger.info("chat %s refused a page on origin %r", slug, origin[:200])
-            await self._close(CLOSE_FORBIDDEN, "this site may not embed this chat")
+            await self._close(CLOSE_FORBIDDEN, f"this site ({origin[:200]!r}) may not embed this chat")
 
     async def disconnect(self, code: int) -> None:
         for group in self.groups_joined:
@@ -129,6 +128,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         except Forbidden as error:
             await self._close(CLOSE_FORBIDDEN, str(error))
         except DomainError as error:
+            logger.info("chat refused a visitor's frame with %s: %s", error.status_code, error)
             await self._send({"type": "error", "code": error.status_code, "detail": str(error)})
 
     async def _hello(self, frame: dict[str, Any]) -> None:
@@ -286,6 +286,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=json.dumps(payload))
 
     async def _close(self, code: int, detail: str) -> None:
+        slug = str(self.scope["url_route"]["kwargs"].get("slug", ""))[:64]
+        logger.info("chat %s closed a visitor's socket with %s: %s", slug, code, detail)
         await self._send({"type": "error", "code": code, "detail": detail})
         await self.close(code=code)
         self.channel_row = None
