@@ -29,6 +29,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection
 
+from firstring.bench._loop import run_in_own_loop
 from firstring.lib.database import current_database_url
 
 PROBE_TEAM = "Probe team"
@@ -145,7 +146,7 @@ def measure_offer_latency(*, agents: int, probes: int, seed: int) -> list[float]
         )
         try:
             _wait_until_healthy(base, server, log_path)
-            timings = asyncio.run(_measure(base, token, sessions, probes, seed))
+            timings = run_in_own_loop(_measure(base, token, sessions, probes, seed))
         finally:
             server.terminate()
             try:

@@ -32,12 +32,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from django.conf import settings
 from django.db import connection
 
 from firstring.bench._database import bench_database, percentile
+from firstring.bench._loop import run_in_own_loop
+from firstring.lib.database import current_database_url
 
 ORIGIN = "https://shop.example"
 SLUG = "bench-chat"
@@ -52,15 +53,6 @@ class Timings:
     reply_sent: dict[str, float] = field(default_factory=dict)  # reply text → when the POST left
     reply_seen: dict[str, float] = field(default_factory=dict)  # reply text → when the widget got it
     reply_answered: dict[str, float] = field(default_factory=dict)  # reply text → when the POST returned
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    password = f":{quote(str(db['PASSWORD']))}" if db.get("PASSWORD") else ""
-    host, port = db["HOST"] or "127.0.0.1", db["PORT"] or 5432
-    return f"postgres://{quote(str(db['USER']))}{password}@{host}:{port}/{db['NAME']}"
 
 
 def _free_port() -> int:
@@ -89,7 +81,7 @@ def _load() -> tuple[str, str]:
 
 
 def _serve(port: int, tasks: str, log: Path) -> subprocess.Popen[bytes]:
-    env = dict(os.environ, DATABASE_URL=_database_url(), FIRSTRING_TASKS_BACKEND=tasks)
+    env = dict(os.environ, DATABASE_URL=current_database_url(), FIRSTRING_TASKS_BACKEND=tasks)
     with log.open("wb") as out:
         return subprocess.Popen(  # noqa: S603 - our own command
             [sys.executable, "-m", "firstring", "serve", "--port", str(port)],
@@ -254,8 +246,8 @@ def main(argv: list[str]) -> dict[str, Any]:
         server = _serve(port, args.tasks, log)
         base = f"http://127.0.0.1:{port}"
         try:
-            asyncio.run(_wait_until_up(base, server, log))
-            timings = asyncio.run(_drive(base, cookie, csrf, args))
+            run_in_own_loop(_wait_until_up(base, server, log))
+            timings = run_in_own_loop(_drive(base, cookie, csrf, args))
         finally:
             server.terminate()
             try:
