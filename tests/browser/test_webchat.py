@@ -99,11 +99,19 @@ def test_a_visitor_on_another_site_chats_with_an_agent(
     expect(reply.locator(".who")).to_have_text("Ana Agent")
     expect(agent_page.locator("#timeline .msg-outbound .delivery")).to_have_text("Delivered")
 
+    # A file goes up over HTTP from the shop's origin (CORS) and shows on both sides.
+    visitor.set_input_files(
+        "#firstring-chat input[type=file]",
+        files=[{"name": "receipt.txt", "mimeType": "text/plain", "buffer": b"order 42"}],
+    )
+    expect(visitor.locator("#firstring-chat .m.visitor .f")).to_have_text("📎 receipt.txt (1 KB)")
+    expect(agent_page.locator("#timeline .files")).to_contain_text("receipt.txt")
+
     # A reload keeps the history (the visitor's signed cookie on the shop's site).
     visitor.reload()
     visitor.click("#firstring-chat .launcher")
     expect(visitor.locator("#firstring-chat .m .b")).to_have_text(
-        ["Do you ship to Iceland?", "Yes, in three days."]
+        ["Do you ship to Iceland?", "Yes, in three days.", "📎 receipt.txt (1 KB)"]
     )
     assert visitor.evaluate("document.cookie").startswith("firstring_chat_shop-chat=")
     agent_context.close()

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from firstring.accounts.models import User
@@ -345,3 +346,67 @@ def test_a_chat_reply_for_another_channel_fails_for_good(server, chat, agent, re
     reply.refresh_from_db()
     assert reply.delivery_status == Message.Delivery.FAILED
     assert "same chat channel" in reply.delivery_error
+
+
+# Files.
+
+
+def upload(server: ChatServer, *, origin: str = SITE, slug: str = "site-chat", **fields: Any) -> Any:
+    """POST a file as the widget does, from the server's own thread (its live updates run there)."""
+    return server.call(lambda: Client().post(f"/channels/webchat/{slug}/upload", fields, HTTP_ORIGIN=origin))
+
+
+def test_a_visitor_sends_a_file_and_follows_the_conversation_it_starts(server, chat, online, run_tasks):
+    socket, welcome = visitor(server)
+    token = welcome["token"]
+    pdf = b"%PDF-1.4 a receipt"
+    response = upload(
+        server, token=token, id="file-000001", text="My receipt", file=SimpleUploadedFile("receipt.pdf", pdf)
+    )
+    assert response.status_code == 201, response.content
+    assert response["Access-Control-Allow-Origin"] == SITE
+    message = response.json()["message"]
+    assert message["text"] == "My receipt" and message["files"][0]["name"] == "receipt.pdf"
+    again = upload(server, token=token, id="file-000001", file=SimpleUploadedFile("receipt.pdf", pdf))
+    assert again.status_code == 200 and again.json()["message"]["id"] == message["id"]
+    stored = Message.objects.get(pk=message["id"])
+    assert stored.attachments.get().size == len(pdf)
+
+    # The link is a download, never shown inline on our origin.
+    download = Client().get(message["files"][0]["url"])
+    assert download.status_code == 200 and b"".join(download.streaming_content) == pdf
+    assert download["Content-Type"] == "application/octet-stream"
+    assert download["Content-Disposition"].startswith("attachment")
+    assert Client().get(message["files"][0]["url"][:-2] + "xx").status_code == 404
+
+    # The upload started the visitor's first conversation: after "sync" the widget follows it.
+    socket.send({"type": "sync"})
+    socket.nothing_within(0.3)
+    server.call(lambda: reply_send(conversation=stored.conversation, author=online, text="Thanks, got it"))
+    deliver_all(server, run_tasks)
+    assert socket.recv_type("message")["message"]["text"] == "Thanks, got it"
+    socket.close()
+
+
+def test_bad_uploads_are_refused_and_store_nothing(server, chat, settings):
+    socket, welcome = visitor(server)
+    token = welcome["token"]
+    socket.close()
+
+    def file() -> SimpleUploadedFile:
+        return SimpleUploadedFile("a.txt", b"0123456789")
+
+    assert (
+        upload(server, origin="https://evil.example", token=token, id="bad-000001", file=file()).status_code
+        == 403
+    )
+    assert upload(server, slug="nope", token=token, id="bad-000002", file=file()).status_code == 404
+    assert upload(server, token="forged", id="bad-000003", file=file()).status_code == 403
+    assert upload(server, token=token, id="bad-000004").status_code == 422
+    assert upload(server, token=token, id="x", file=file()).status_code == 422
+    forged = {"user_id": "u-1", "user_hash": identity_hash("guess", "u-1")}
+    assert upload(server, token=token, id="bad-000005", file=file(), **forged).status_code == 403
+    settings.FIRSTRING_MAX_ATTACHMENT_BYTES = 5
+    too_big = upload(server, token=token, id="bad-000006", file=file())
+    assert too_big.status_code == 413 and too_big["Access-Control-Allow-Origin"] == SITE
+    assert not Message.objects.exists()

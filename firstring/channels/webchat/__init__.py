@@ -29,6 +29,10 @@ Embed it with (the exact tag, with this installation's address, is on the channe
 
 `state`: nothing; what a visitor has seen lives in their browser.
 
+Files: the widget POSTs them to /channels/webchat/<slug>/upload (multipart, from an allowed origin, with
+the visitor's token; at most FIRSTRING_MAX_ATTACHMENT_BYTES); they are stored as the visitor's message
+through the receive service and offered back as download links (/channels/webchat/files/<signed id>).
+
 Visitors are identified by a token signed with the server's SECRET_KEY, kept in a first-party cookie of the
 embedding site. The wire protocol and close codes are described in `consumers.py`.
 """

@@ -5,7 +5,7 @@ Frames are JSON text of at most MAX_FRAME_CHARS characters. The widget says hell
   → {"type": "hello", "token": <visitor token or "">, "after": <last message id seen, or 0>,
      "user": {"id" | "email": …, "hash": <hex HMAC-SHA256>}  (optional: a signed-in user of the site)}
   ← {"type": "welcome", "token": …, "verified": bool, "online": bool, "offline_form": bool, "title": …,
-     "greeting": …, "color": …, "prechat": {…}, "messages": [<messages after "after">]}
+     "greeting": …, "color": …, "prechat": {…}, "messages": [<messages after "after">], "max_file_bytes": …}
 
 then, in any order:
 
@@ -16,9 +16,13 @@ then, in any order:
   → {"type": "typing"}                               (shown to agents on the conversation)
   ← {"type": "typing", "name": <agent>}              (an agent is writing)
   ← {"type": "message", "message": {"id", "from": "visitor"|"agent", "text", "at",
-                                    "agent"?: {"name", "avatar"}}}
+                                    "agent"?: {"name", "avatar"}, "files"?: [{"name", "size", "url"}]}}
   → {"type": "seen", "id": <highest message id shown>}   (replies up to it are marked delivered)
+  → {"type": "sync"}                                 (after a file upload: follow its conversation too)
   ← {"type": "error", "code": 413|422|429, "detail": …}  (the frame was refused, nothing stored)
+
+Files go over HTTP instead: POST /channels/webchat/<slug>/upload (views.upload); the stored message
+then arrives here like any other.
 
 A reconnect says hello with the last id it saw and gets what it missed; the widget drops ids it has.
 Close codes: 4400 malformed frame or protocol, 4403 origin not allowed or a forged user hash, 4404 no such
@@ -35,6 +39,7 @@ from typing import Any, TypeVar
 
 from channels.db import DatabaseSyncToAsync
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 
 from firstring.channels.models import Channel
 from firstring.channels.webchat import selectors, services
@@ -121,6 +126,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 await self._typing()
             elif kind == "seen":
                 await self._seen(frame)
+            elif kind == "sync":
+                await self._resync()
             else:
                 raise Refused(CLOSE_MALFORMED, f"unknown frame type {str(kind)[:40]!r}")
         except Refused as refused:
@@ -172,6 +179,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             "color": str(config.get("color") or "#2563eb"),
             "prechat": {k: v for k, v in prechat.items() if k in ("name", "email")},
             "messages": messages,
+            "max_file_bytes": settings.FIRSTRING_MAX_ATTACHMENT_BYTES,
         }
 
     async def _follow(self) -> None:
@@ -185,6 +193,13 @@ class ChatConsumer(AsyncWebsocketConsumer):
         for group in groups - self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
         self.groups_joined |= groups
+
+    async def _resync(self) -> None:
+        """A file went in over HTTP, maybe starting the visitor's first conversation: follow it too."""
+        if self.customer_id is None:
+            assert self.visitor is not None
+            self.customer_id = await _in_thread(selectors.visitor_customer_id)(visitor=self.visitor)
+        await self._follow()
 
     def _rate_limited(self) -> bool:
         now = time.monotonic()

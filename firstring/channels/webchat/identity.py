@@ -102,6 +102,17 @@ def visitor_identify(*, channel: Channel, token: str, user: dict[str, Any] | Non
     return Visitor(channel=channel, visitor_id=visitor_id, token=token, claim=anonymous, verified=False)
 
 
+def visitor_resume(*, channel: Channel, token: str, user: dict[str, Any] | None) -> Visitor:
+    """The visitor a valid token names (verified when `user` is); Forbidden for any other token.
+
+    For requests outside the websocket (file uploads): they never start a new visitor.
+    """
+    visitor_id = visitor_from_token(channel=channel, token=token)
+    if visitor_id is None:
+        raise Forbidden("the visitor token is missing or not valid; open the chat first")
+    return visitor_identify(channel=channel, token=token, user=user)
+
+
 def origin_allowed(*, channel: Channel, origin: str) -> bool:
     """Whether a page on `origin` (scheme://host[:port]) may talk to this channel."""
     allowed = channel.config.get("allowed_origins") or []

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core import signing
 from django.db.models import Q, QuerySet
 
 from firstring.accounts.models import User
 from firstring.channels.models import Channel
 from firstring.channels.webchat.identity import Visitor
-from firstring.conversations.models import Conversation, Message
+from firstring.conversations.models import Attachment, Conversation, Message
 from firstring.customers.models import Identity
 from firstring.customers.services import customer_resolve
 from firstring.routing.models import AgentState
@@ -37,9 +38,11 @@ def visitor_customer_id(*, visitor: Visitor) -> int | None:
 
 
 def _messages(*, channel: Channel, customer_id: int) -> QuerySet[Message]:
-    return Message.objects.filter(
-        _VISIBLE, conversation__channel=channel, conversation__customer_id=customer_id
-    ).select_related("author_user")
+    return (
+        Message.objects.filter(_VISIBLE, conversation__channel=channel, conversation__customer_id=customer_id)
+        .select_related("author_user")
+        .prefetch_related("attachments")
+    )
 
 
 def chat_history(*, channel: Channel, customer_id: int, after: int = 0) -> list[dict[str, Any]]:
@@ -90,7 +93,40 @@ def message_payload(message: Message) -> dict[str, Any]:
     }
     if message.direction == Message.Direction.OUTBOUND:
         payload["agent"] = _agent(message.author_user)
+    files = [a for a in message.attachments.all() if not a.inline]
+    if files:
+        payload["files"] = [
+            {"name": a.filename, "size": a.size, "url": f"/channels/webchat/files/{file_token(a)}"}
+            for a in files
+        ]
     return payload
+
+
+FILE_SALT = "firstring.chat.file"
+
+
+def file_token(attachment: Attachment) -> str:
+    """The link to a file of a visitor's conversation: whoever was shown the message may fetch it."""
+    return signing.dumps(attachment.pk, salt=FILE_SALT)
+
+
+def chat_file(*, token: str) -> Attachment | None:
+    """The file a link names, if it is still part of a conversation a visitor sees."""
+    try:
+        attachment_id = signing.loads(token, salt=FILE_SALT)
+    except signing.BadSignature:
+        return None
+    if not isinstance(attachment_id, int):
+        return None
+    return (
+        Attachment.objects.select_related("message__conversation__channel")
+        .filter(
+            pk=attachment_id,
+            message__direction__in=(Message.Direction.INBOUND, Message.Direction.OUTBOUND),
+            message__conversation__channel__kind="chat",
+        )
+        .first()
+    )
 
 
 def _agent(user: User | None) -> dict[str, str]:

@@ -11,6 +11,7 @@ from firstring.channels.webchat.transport import external_id_for
 from firstring.conversations.models import Message
 from firstring.conversations.services import (
     Inbound,
+    InboundAttachment,
     ReceiveResult,
     message_mark_delivery,
     receive_message,
@@ -91,6 +92,40 @@ def chat_message_receive(
             external_id=f"{visitor.visitor_id}:{client_id}",
             name=name,
             metadata=metadata,
+        )
+    )
+
+
+def chat_file_receive(
+    *,
+    visitor: Visitor,
+    client_id: object,
+    filename: str,
+    content: bytes,
+    content_type: str,
+    text: object = "",
+) -> ReceiveResult:
+    """Store a file a visitor sent (with an optional caption) as their message, stored once per client id.
+
+    Sizes are checked by the receive service (FIRSTRING_MAX_ATTACHMENT_BYTES) before anything is stored.
+    """
+    client_id = _check_client_id(client_id)
+    if not isinstance(text, str) or len(text) > MAX_MESSAGE_CHARS:
+        raise InvalidInput(f"a caption is text of at most {MAX_MESSAGE_CHARS} characters")
+    if not content:
+        raise InvalidInput("the file is empty")
+    return receive_message(
+        Inbound(
+            channel=visitor.channel,
+            claims=[visitor.claim],
+            text=text.strip(),
+            external_id=f"{visitor.visitor_id}:{client_id}",
+            metadata={"visitor": visitor.visitor_id, "verified": visitor.verified},
+            attachments=[
+                InboundAttachment(
+                    filename=filename[:255] or "file", content=content, content_type=content_type[:127]
+                )
+            ],
         )
     )
 

@@ -51,6 +51,8 @@
     "textarea{resize:none;height:44px}.row{display:flex;gap:6px;align-items:flex-end}",
     ".send{background:var(--c);color:#fff;border:0;border-radius:8px;padding:0 14px;height:44px;cursor:pointer;font-size:14px}",
     ".err{color:#b91c1c;font-size:12px;margin:0}",
+    ".clip{background:none;border:1px solid #d0d7de;border-radius:8px;width:40px;height:44px;cursor:pointer;font-size:18px;color:#57606a}",
+    ".f{display:block;margin-top:4px;color:inherit;font-size:13px;overflow-wrap:anywhere}",
     "@media (max-width:480px){.panel{right:0;bottom:0;width:100vw;max-width:100vw;height:100%;max-height:100%;border-radius:0}",
     ".launcher{right:14px;bottom:14px}}"
   ].join("");
@@ -90,8 +92,10 @@
   var emailInput = el("input", { name: "email", type: "email", placeholder: "Your e-mail address", autocomplete: "email", maxlength: "254", hidden: "" });
   var textInput = el("textarea", { name: "text", placeholder: "Write a message…", maxlength: "5000", "aria-label": "Message" });
   var sendButton = el("button", { class: "send", type: "submit", text: "Send" });
+  var fileInput = el("input", { type: "file", hidden: "" });
+  var clip = el("button", { class: "clip", type: "button", "aria-label": "Send a file", title: "Send a file", text: "+" });
   var errorLine = el("p", { class: "err", hidden: "" });
-  var form = el("form", {}, [errorLine, nameInput, emailInput, el("div", { class: "row" }, [textInput, sendButton])]);
+  var form = el("form", {}, [errorLine, nameInput, emailInput, el("div", { class: "row" }, [clip, fileInput, textInput, sendButton])]);
   var panel = el("section", { class: "panel", hidden: "", role: "dialog", "aria-label": "Chat" }, [
     el("header", {}, [el("div", { class: "grow" }, [title, status]), closeButton]), log, typingLine, form
   ]);
@@ -144,7 +148,12 @@
       node.appendChild(avatar(agent));
       if (agent.name) body.appendChild(el("p", { class: "who", text: agent.name }));
     }
-    body.appendChild(el("div", { class: "b", text: message.text }));
+    var bubble = el("div", { class: "b", text: message.text });
+    (message.files || []).forEach(function (file) {
+      bubble.appendChild(el("a", { class: "f", href: origin + file.url, target: "_blank", rel: "noopener",
+        text: "📎 " + file.name + " (" + Math.max(1, Math.round(file.size / 1024)) + " KB)" }));
+    });
+    body.appendChild(bubble);
     node.appendChild(body);
     return node;
   }
@@ -179,6 +188,7 @@
     emailInput.hidden = !(offline || (first && prechat.email));
     nameInput.required = !nameInput.hidden && prechat.name === "required";
     emailInput.required = offline || (!emailInput.hidden && prechat.email === "required");
+    clip.hidden = offline;
     textInput.placeholder = offline ? "Leave us a message; we answer by e-mail" : "Write a message…";
   }
 
@@ -246,6 +256,34 @@
       delay = Math.min(delay * 2, 30000);
     };
   }
+
+  clip.addEventListener("click", function () { fileInput.click(); });
+  fileInput.addEventListener("change", function () {
+    var file = fileInput.files && fileInput.files[0];
+    fileInput.value = "";
+    if (!file) return;
+    if (config && file.size > config.max_file_bytes) { showError("That file is too large."); return; }
+    var data = new FormData();
+    data.append("token", readCookie());
+    data.append("id", newId());
+    data.append("file", file, file.name);
+    if (user) {
+      data.append("user_hash", user.hash);
+      if (user.id) data.append("user_id", user.id); else data.append("email", user.email);
+    }
+    showError("");
+    note("Sending " + file.name + "…");
+    var sending = log.lastChild;
+    fetch(origin + "/channels/webchat/" + encodeURIComponent(slug) + "/upload", { method: "POST", body: data })
+      .then(function (response) {
+        return response.json().then(function (body) { return { ok: response.ok, body: body }; });
+      })
+      .then(function (result) {
+        sending.remove();
+        if (result.ok) { add(result.body.message); send({ type: "sync" }); } else showError(result.body.detail || "The file was not sent.");
+      })
+      .catch(function () { sending.remove(); showError("The file was not sent. Try again."); });
+  });
 
   form.addEventListener("submit", function (event) {
     event.preventDefault();
