@@ -256,7 +256,12 @@ FIRSTRING_ALERT_WEBHOOK_URL = env_str("FIRSTRING_ALERT_WEBHOOK_URL", "")
 FIRSTRING_ESCALATION_ACK_MINUTES = env_int("FIRSTRING_ESCALATION_ACK_MINUTES", 10)
 FIRSTRING_CHANNEL_PLUGINS = env_list(
     "FIRSTRING_CHANNEL_PLUGINS",
-    ["firstring.channels.api", "firstring.channels.email", "firstring.channels.webchat"],
+    [
+        "firstring.channels.api",
+        "firstring.channels.email",
+        "firstring.channels.twilio",
+        "firstring.channels.webchat",
+    ],
 )
 
 LOGGING = {
