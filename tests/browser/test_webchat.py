@@ -87,8 +87,15 @@ def test_a_visitor_on_another_site_chats_with_an_agent(
 
     # Typing shows on both sides.
     expect(agent_page.locator("html")).to_have_attribute("data-watching", str(conversation.pk))
-    visitor.type("#firstring-chat textarea", "H")
-    expect(agent_page.locator("#customer-typing")).to_be_visible()
+    # The widget tells at most every two seconds (it told when the first message was typed): keep
+    # typing, as a visitor does, until the agent's page shows it.
+    customer_typing = agent_page.locator("#customer-typing")
+    for _ in range(40):
+        visitor.type("#firstring-chat textarea", "H")
+        if customer_typing.is_visible():
+            break
+        agent_page.wait_for_timeout(150)
+    expect(customer_typing).to_be_visible()
     agent_page.type("#reply-text", "Yes, in three days.")
     expect(visitor.locator("#firstring-chat .typing")).to_have_text("Ana Agent is writing…")
     agent_page.click("#reply-form button[type=submit]")
