@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "firstring.conversations",
     "firstring.insights",
     "firstring.routing",
+    "firstring.knowledge",
     "firstring.api",
     "firstring.ops",
     "firstring.web",
@@ -253,3 +254,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# Knowledge base: the largest file or image an editor may attach to an article.
+FIRSTRING_KB_MAX_ATTACHMENT_BYTES = env_int("FIRSTRING_KB_MAX_ATTACHMENT_BYTES", 5 * 1024 * 1024)

@@ -1,0 +1,319 @@
+"""Search that forgives: full text over published articles, with synonyms and typo tolerance.
+
+Only `SearchEntry` rows are searched, and those exist only for live translations, so a draft can
+never be found; internal articles are found only when the caller says the searcher is staff.
+
+1. The query is cut into terms as conversation search does (`conversations.search.search_terms`);
+   nothing of it reaches a query parser unquoted.
+2. Each term gets alternatives: the editors' synonyms and, when the term is not a word of any
+   published article, the vocabulary words within a small edit distance (found through their
+   trigrams, then measured exactly: one edit for words up to six letters, two beyond).
+3. Every term (one of its alternatives) must match; terms of four letters or more, and the last
+   term of the query (typing), also match as prefixes. If that finds nothing and the query has
+   several terms, any term may match (ranked, so results with more terms come first).
+4. SQLite ranks with FTS5's bm25 (title ten times the body), PostgreSQL with ts_rank on a stored,
+   weighted tsvector (migration 0002).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection
+from django.db.models import Count
+
+from firstring.conversations.search import search_terms
+from firstring.knowledge.models import HelpCenter, SynonymSet, VocabularyTrigram, VocabularyWord
+from firstring.knowledge.services.index import trigrams
+
+MIN_PREFIX_CHARS = 4
+_TOKEN_RE = re.compile(r"[^\W\d_]{3,40}", re.UNICODE)
+MIN_CORRECTABLE = 4
+MAX_CORRECTIONS = 3
+# Words too common to say anything about a customer's message (suggestions search their words).
+STOP_WORDS = frozenset(
+    [
+        "the",
+        "and",
+        "for",
+        "you",
+        "your",
+        "with",
+        "this",
+        "that",
+        "have",
+        "has",
+        "had",
+        "not",
+        "but",
+        "are",
+        "was",
+        "were",
+        "will",
+        "would",
+        "can",
+        "could",
+        "what",
+        "when",
+        "where",
+        "how",
+        "why",
+        "who",
+        "which",
+        "there",
+        "their",
+        "they",
+        "them",
+        "from",
+        "about",
+        "into",
+        "just",
+        "been",
+        "being",
+        "our",
+        "der",
+        "die",
+        "das",
+        "und",
+        "ist",
+        "nicht",
+        "ein",
+        "eine",
+        "mit",
+        "von",
+        "für",
+        "auf",
+        "ich",
+        "sie",
+        "wir",
+        "ihr",
+        "den",
+        "dem",
+        "des",
+        "mein",
+        "meine",
+        "hello",
+        "thanks",
+        "thank",
+        "please",
+        "help",
+        "hallo",
+        "danke",
+        "bitte",
+    ]
+)
+
+
+@dataclass
+class Hit:
+    translation_id: int
+    article_id: int
+    language: str
+    title: str
+    excerpt: str
+    internal: bool
+
+
+@dataclass
+class SearchResult:
+    hits: list[Hit]
+    # term → the words it was corrected to, for "showing results for …"
+    corrections: dict[str, list[str]] = field(default_factory=dict)
+    any_term: bool = False
+
+
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Optimal string alignment distance (a swap of neighbours is one edit), or limit + 1 beyond it."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cost = 0 if ca == cb else 1
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        if min(current) > limit:
+            return limit + 1
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+def corrections_for(term: str) -> list[str]:
+    """Vocabulary words that `term` is probably a misspelling of (none if it is a known word)."""
+    word = term.lower()
+    if len(word) < MIN_CORRECTABLE or not word.isalpha() or len(word) > 40:
+        return []
+    if VocabularyWord.objects.filter(word=word).exists():
+        return []
+    limit = 1 if len(word) <= 6 else 2
+    grams = trigrams(word)
+    # A word within `limit` edits shares at least len(grams) - 3 * limit of them.
+    needed = max(1, len(grams) - 3 * limit)
+    candidates = (
+        VocabularyTrigram.objects.filter(trigram__in=grams)
+        .values("word_id")
+        .annotate(shared=Count("id"))
+        .filter(shared__gte=needed)
+        .order_by("-shared")
+        .values_list("word__word", flat=True)[:200]
+    )
+    scored = []
+    for candidate in candidates:
+        distance = edit_distance(word, candidate, limit)
+        if distance <= limit:
+            scored.append((distance, abs(len(candidate) - len(word)), candidate))
+    return [candidate for *_, candidate in sorted(scored)[:MAX_CORRECTIONS]]
+
+
+def synonyms_for(help_center: HelpCenter | None, terms: list[str]) -> dict[str, list[str]]:
+    sets = SynonymSet.objects.all() if help_center is None else help_center.synonym_sets.all()
+    wanted = {t.lower() for t in terms}
+    found: dict[str, list[str]] = {}
+    for words in sets.values_list("words", flat=True):
+        for term in wanted.intersection(words):
+            found.setdefault(term, []).extend(w for w in words if w != term)
+    return found
+
+
+def _fts5(groups: list[list[tuple[str, bool]]], joiner: str) -> str:
+    parts = []
+    for group in groups:
+        alternatives = [
+            '"' + text.replace('"', '""') + '"' + ("*" if prefix else "") for text, prefix in group
+        ]
+        parts.append("(" + " OR ".join(alternatives) + ")")
+    return joiner.join(parts)
+
+
+def _tsquery(groups: list[list[tuple[str, bool]]], joiner: str) -> str:
+    parts = []
+    for group in groups:
+        alternatives = [
+            "'" + text.replace("\\", "\\\\").replace("'", "''") + "'" + (":*" if prefix else "")
+            for text, prefix in group
+        ]
+        parts.append("(" + " | ".join(alternatives) + ")")
+    return joiner.join(parts)
+
+
+def _run(
+    expression_groups: list[list[tuple[str, bool]]],
+    *,
+    any_term: bool,
+    help_center: HelpCenter | None,
+    languages: list[str] | None,
+    include_internal: bool,
+    limit: int,
+) -> list[Hit]:
+    filters: list[str] = []
+    params: list[Any] = []
+    if help_center is not None:
+        filters.append("e.help_center_id = %s")
+        params.append(help_center.pk)
+    if languages:
+        filters.append("e.language IN (" + ", ".join(["%s"] * len(languages)) + ")")
+        params.extend(languages)
+    if not include_internal:
+        filters.append("e.internal = %s")
+        params.append(False)
+    where = "".join(f" AND {f}" for f in filters)
+    columns = "e.translation_id, e.article_id, e.language, e.title, substr(e.text, 1, 300), e.internal"
+    if connection.vendor == "postgresql":
+        query = _tsquery(expression_groups, " | " if any_term else " & ")
+        # Filters are fixed strings; the query and values travel as parameters.
+        sql = (
+            f"SELECT {columns} FROM knowledge_searchentry e, to_tsquery('simple'::regconfig, %s) q "  # noqa: S608
+            f"WHERE e.search_vector @@ q{where} ORDER BY ts_rank(e.search_vector, q) DESC, "
+            "e.translation_id DESC LIMIT %s"
+        )
+    elif connection.vendor == "sqlite":
+        query = _fts5(expression_groups, " OR " if any_term else " AND ")
+        sql = (
+            f"SELECT {columns} FROM knowledge_search_fts f "  # noqa: S608
+            "JOIN knowledge_searchentry e ON e.translation_id = f.rowid "
+            f"WHERE knowledge_search_fts MATCH %s{where} "
+            "ORDER BY bm25(knowledge_search_fts, 10.0, 1.0), e.translation_id DESC LIMIT %s"
+        )
+    else:
+        raise NotImplementedError(f"knowledge search is not available on {connection.vendor}")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [query, *params, limit])
+        rows = cursor.fetchall()
+    return [Hit(int(r[0]), int(r[1]), r[2], r[3], r[4], bool(r[5])) for r in rows]
+
+
+def _one_per_article(hits: list[Hit], languages: list[str] | None, limit: int) -> list[Hit]:
+    """Each article once, in the first of `languages` it has (the visitor's, then the fallback)."""
+    order = {language: i for i, language in enumerate(languages or [])}
+    best: dict[int, Hit] = {}
+    rank: dict[int, int] = {}
+    for position, hit in enumerate(hits):
+        kept = best.get(hit.article_id)
+        if kept is None:
+            best[hit.article_id], rank[hit.article_id] = hit, position
+        elif order.get(hit.language, 99) < order.get(kept.language, 99):
+            best[hit.article_id] = hit
+    return sorted(best.values(), key=lambda h: rank[h.article_id])[:limit]
+
+
+def search_articles(
+    *,
+    query: str,
+    help_center: HelpCenter | None,
+    languages: list[str] | None,
+    include_internal: bool,
+    limit: int = 10,
+    any_term: bool = False,
+) -> SearchResult:
+    """Published articles matching `query`, best first, at most one translation per article.
+
+    `languages`: the searcher's languages in order of preference (None: every language).
+    `include_internal`: only for staff. `any_term`: match any term from the start (suggestions).
+    """
+    terms = [t.lower() for t in search_terms(query)]
+    if any_term:
+        terms = [t for t in terms if t not in STOP_WORDS and len(t) > 2] or terms
+    terms = list(dict.fromkeys(terms))
+    if not terms:
+        return SearchResult(hits=[])
+    synonyms = synonyms_for(help_center, terms)
+    corrections: dict[str, list[str]] = {}
+    groups: list[list[tuple[str, bool]]] = []
+    for index, term in enumerate(terms):
+        prefix = len(term) >= MIN_PREFIX_CHARS or (index == len(terms) - 1 and len(term) >= 2)
+        group = [(term, prefix)]
+        group += [(s, " " not in s and len(s) >= MIN_PREFIX_CHARS) for s in synonyms.get(term, [])]
+        fixed = corrections_for(term)
+        if fixed:
+            corrections[term] = fixed
+            group += [(word, False) for word in fixed]
+        groups.append(group)
+    fetch = limit * max(1, len(languages or [])) + limit
+    options = {
+        "help_center": help_center,
+        "languages": languages,
+        "include_internal": include_internal,
+        "limit": fetch,
+    }
+    hits = _run(groups, any_term=any_term, **options)  # type: ignore[arg-type]
+    used_any = any_term
+    if not hits and not any_term and len(groups) > 1:
+        hits, used_any = _run(groups, any_term=True, **options), True  # type: ignore[arg-type]
+    return SearchResult(
+        hits=_one_per_article(hits, languages, limit), corrections=corrections, any_term=used_any
+    )
+
+
+def top_words(text: str, count: int = 8) -> str:
+    """The most telling words of a longer text (a customer's message), as a query."""
+    found = Counter(
+        w for w in (m.lower() for m in _TOKEN_RE.findall(text)) if w not in STOP_WORDS and len(w) > 3
+    )
+    ranked = sorted(found, key=lambda w: (-found[w], -len(w), w))
+    return " ".join(ranked[:count])
