@@ -1,6 +1,6 @@
 from django.urls import path
 
-from firstring.web.views import conversation, customers, inbox, routing
+from firstring.web.views import conversation, customers, inbox, knowledge, routing
 
 app_name = "web"
 
@@ -27,6 +27,23 @@ urlpatterns = [
     path("routing/offers/", routing.offers, name="routing-offers"),
     path("routing/offers/<int:task_id>/accept/", routing.accept, name="offer-accept"),
     path("routing/offers/<int:task_id>/decline/", routing.decline, name="offer-decline"),
+    path("kb/", knowledge.index, name="kb-index"),
+    path("kb/new/", knowledge.article_new, name="kb-new"),
+    path("kb/missing/", knowledge.missing, name="kb-missing"),
+    path("kb/insights/", knowledge.insights, name="kb-insights"),
+    path("kb/structure/", knowledge.structure, name="kb-structure"),
+    path("kb/t/<int:translation_id>/", knowledge.translation_detail, name="kb-translation"),
+    path("kb/t/<int:translation_id>/edit/", knowledge.translation_edit, name="kb-edit"),
+    path("kb/t/<int:translation_id>/<str:name>/", knowledge.translation_action, name="kb-action"),
+    path(
+        "kb/t/<int:translation_id>/restore/<int:number>/",
+        knowledge.translation_restore_view,
+        name="kb-restore",
+    ),
+    path("kb/a/<int:article_id>/translate/", knowledge.article_translate, name="kb-translate"),
+    path("kb/a/<int:article_id>/visibility/", knowledge.article_visibility, name="kb-visibility"),
+    path("kb/a/<int:article_id>/attach/", knowledge.article_attach, name="kb-attach"),
+    path("kb/suggest/<int:conversation_id>/", knowledge.suggestions, name="kb-suggest"),
     path("customers/", customers.customer_list, name="customers"),
     path("customers/<int:customer_id>/", customers.customer_detail, name="customer"),
     path("customers/<int:customer_id>/merge/", customers.customer_merge_view, name="customer-merge"),
