@@ -10,7 +10,7 @@ never be found; internal articles are found only when the caller says the search
    trigrams, then measured exactly: one edit for words up to six letters, two beyond).
 3. Every term (one of its alternatives) must match; terms of four letters or more, and the last
    term of the query (typing), also match as prefixes. If that finds nothing and the query has
-   several terms, any term may match (ranked, so results with more terms come first).
+   several terms, any term may match as a whole word (ranked, so results with more terms come first).
 4. SQLite ranks with FTS5's bm25 (title ten times the body), PostgreSQL with ts_rank on a stored,
    weighted tsvector (migration 0002).
 """
@@ -223,25 +223,31 @@ def _run(
         filters.append("e.internal = %s")
         params.append(False)
     where = "".join(f" AND {f}" for f in filters)
-    columns = "e.translation_id, e.article_id, e.language, e.title, substr(e.text, 1, 300), e.internal"
+    # The best ids first (reading only what ranking needs), then the text of those few for excerpts.
     if connection.vendor == "postgresql":
         query = _tsquery(expression_groups, " | " if any_term else " & ")
         # Filters are fixed strings; the query and values travel as parameters.
-        sql = (
-            f"SELECT {columns} FROM knowledge_searchentry e, to_tsquery('simple'::regconfig, %s) q "  # noqa: S608
-            f"WHERE e.search_vector @@ q{where} ORDER BY ts_rank(e.search_vector, q) DESC, "
-            "e.translation_id DESC LIMIT %s"
+        ranked = (
+            "SELECT e.translation_id, ts_rank(e.search_vector, q) AS score "  # noqa: S608
+            f"FROM knowledge_searchentry e, to_tsquery('simple'::regconfig, %s) q "
+            f"WHERE e.search_vector @@ q{where} ORDER BY score DESC, e.translation_id DESC LIMIT %s"
         )
+        order = "r.score DESC, r.translation_id DESC"
     elif connection.vendor == "sqlite":
         query = _fts5(expression_groups, " OR " if any_term else " AND ")
-        sql = (
-            f"SELECT {columns} FROM knowledge_search_fts f "  # noqa: S608
-            "JOIN knowledge_searchentry e ON e.translation_id = f.rowid "
-            f"WHERE knowledge_search_fts MATCH %s{where} "
-            "ORDER BY bm25(knowledge_search_fts, 10.0, 1.0), e.translation_id DESC LIMIT %s"
+        ranked = (
+            "SELECT e.translation_id, bm25(knowledge_search_fts, 10.0, 1.0) AS score "  # noqa: S608
+            "FROM knowledge_search_fts f JOIN knowledge_searchentry e ON e.translation_id = f.rowid "
+            f"WHERE knowledge_search_fts MATCH %s{where} ORDER BY score, e.translation_id DESC LIMIT %s"
         )
+        order = "r.score, r.translation_id DESC"
     else:
         raise NotImplementedError(f"knowledge search is not available on {connection.vendor}")
+    sql = (
+        "SELECT e.translation_id, e.article_id, e.language, e.title, substr(e.text, 1, 300), e.internal "  # noqa: S608
+        f"FROM ({ranked}) r JOIN knowledge_searchentry e ON e.translation_id = r.translation_id "
+        f"ORDER BY {order}"
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, [query, *params, limit])
         rows = cursor.fetchall()
@@ -304,7 +310,10 @@ def search_articles(
     hits = _run(groups, any_term=any_term, **options)  # type: ignore[arg-type]
     used_any = any_term
     if not hits and not any_term and len(groups) > 1:
-        hits, used_any = _run(groups, any_term=True, **options), True  # type: ignore[arg-type]
+        # Any term may match now, each as a whole word (the last one still a prefix): prefixes of
+        # every term would match most of a big library and make ranking it slow.
+        loose = [[(text, False) for text, _ in group] for group in groups[:-1]] + groups[-1:]
+        hits, used_any = _run(loose, any_term=True, **options), True  # type: ignore[arg-type]
     return SearchResult(
         hits=_one_per_article(hits, languages, limit), corrections=corrections, any_term=used_any
     )
