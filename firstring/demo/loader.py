@@ -40,6 +40,7 @@ from firstring.conversations.services import (
 from firstring.customers.identities import IdentityClaim, normalize_claim
 from firstring.demo import content
 from firstring.demo.content import Scenario
+from firstring.knowledge.demo import knowledge_demo_load
 from firstring.lib.errors import InvalidInput
 
 MAX_CONVERSATIONS = 100_000
@@ -103,6 +104,7 @@ def demo_load(*, conversations: int, only_if_empty: bool, seed: int) -> str:
         f"Demo data: {created} conversations with {messages} messages from "
         f"{len({p.email for p in world.personas})} demo customers in {seconds:.1f} s (seed {seed})."
     ]
+    lines.append(knowledge_demo_load(editor=world.managers[0]))
     if world.password:
         example = world.managers[0].email
         lines.append(

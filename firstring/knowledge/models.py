@@ -31,7 +31,12 @@ class HelpCenter(models.Model):
     default_language = models.CharField(max_length=16, default="en", validators=[LANGUAGE_VALIDATOR])
     languages = models.JSONField(default=list, blank=True, help_text="Languages offered besides the default.")
     tagline = models.CharField(max_length=200, blank=True)
-    logo_url = models.URLField(blank=True)
+    logo_url = models.CharField(
+        max_length=300,
+        blank=True,
+        validators=[RegexValidator(r"^/[^/]", "A path on this site, starting with one /.")],
+        help_text="A path on this site, e.g. /media/logo.png (the CSP allows no other origin).",
+    )
     primary_color = models.CharField(max_length=7, default="#0550ae", validators=[COLOR_VALIDATOR])
     domain = models.CharField(
         max_length=253, blank=True, help_text="A custom domain, for links and sitemaps."

@@ -219,3 +219,16 @@ def test_suggestions_beside_a_conversation(agent, billing_agent, publish, receiv
     assert f'hx-get="/kb/suggest/{conversation.pk}/"' in page
     # Another team's conversation is a 404, as everywhere.
     assert _client(billing_agent).get(f"/kb/suggest/{conversation.pk}/").status_code == 404
+
+
+def test_demo_data_brings_a_help_center_once(db, visitor):
+    from firstring.demo.loader import demo_load
+
+    assert "Help center: 8 demo articles at /help/" in demo_load(conversations=0, only_if_empty=False, seed=1)
+    assert "already there" in demo_load(conversations=0, only_if_empty=False, seed=1)
+    home = visitor.get("/help/de/").content.decode()
+    assert "Sendung verfolgen" in home and "My parcel is late" in home and "Bestellungen und Versand" in home
+    assert "Two-step" not in home and "Refund overrides" not in home
+    contact = visitor.get("/help/en/contact/").content.decode()
+    assert contact.index("+1 202-555-0100") < contact.index("SMS") < contact.index("Web chat")
+    assert "Track your parcel" in visitor.get("/help/en/search/", {"q": "package"}).content.decode()

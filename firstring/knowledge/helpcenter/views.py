@@ -195,7 +195,13 @@ def search(request: HttpRequest, center: HelpCenter, lang: str) -> HttpResponse:
 @require_GET
 @visitor_view
 def contact(request: HttpRequest, center: HelpCenter, lang: str) -> HttpResponse:
-    channels = [c for c in center.contact_channels.all() if c.enabled]
+    # The phone first (the help center's own number, then phone-like channels), then the rest.
+    order = {kind: i for i, kind in enumerate(("phone", "voice", "sms", "whatsapp", "chat", "email"))}
+    enabled = sorted(
+        (c for c in center.contact_channels.all() if c.enabled), key=lambda c: (order.get(c.kind, 99), c.name)
+    )
+    keys = ("public_address", "address", "number", "handle")
+    channels = [(c.name, next((str(c.config[k]) for k in keys if c.config.get(k)), "")) for c in enabled]
     return render(request, "helpcenter/contact.html", _context(request, center, lang, channels=channels))
 
 
