@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.urls import Resolver404, resolve
 
 from firstring.knowledge.models import RESERVED_PREFIXES, HelpCenter, SearchMiss
 
@@ -11,11 +12,15 @@ from firstring.knowledge.models import RESERVED_PREFIXES, HelpCenter, SearchMiss
 class HelpCenterForm(forms.ModelForm):
     class Meta:
         model = HelpCenter
-        fields = "__all__"  # noqa: DJ007 (every field of a help center is set up here)
+        exclude = ("created_at",)  # noqa: DJ006 (every other field of a help center is set up here)
 
     def clean_prefix(self) -> str:
         prefix = str(self.cleaned_data["prefix"]).lower()
-        if prefix in RESERVED_PREFIXES:
+        try:
+            taken = resolve(f"/{prefix}/").namespace != "help"
+        except Resolver404:
+            taken = False
+        if prefix in RESERVED_PREFIXES or taken:
             raise forms.ValidationError(f"/{prefix}/ is used by Firstring itself")
         return prefix
 

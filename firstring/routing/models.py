@@ -61,6 +61,38 @@ class TeamRouting(models.Model):
             )
 
 
+class RoutingRule(models.Model):
+    """Where new work goes: the first active rule, in position order, whose conditions all hold.
+
+    Conditions left empty match anything; a list matches when the conversation has any of its values.
+    Rules are applied once, when a conversation is queued, so no rule can send work round in a loop.
+    """
+
+    name = models.CharField(max_length=100)
+    position = models.PositiveIntegerField(default=100)
+    active = models.BooleanField(default=True)
+    channel_kinds = models.JSONField(default=list, blank=True)
+    languages = models.JSONField(default=list, blank=True)
+    tones = models.JSONField(default=list, blank=True)
+    tags = models.JSONField(default=list, blank=True)
+    customer_tiers = models.JSONField(default=list, blank=True)
+    # Any of these words in the subject or the customer's latest message.
+    keywords = models.JSONField(default=list, blank=True)
+    min_priority = models.PositiveSmallIntegerField(null=True, blank=True)
+    # What a match does.
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    skills = models.ManyToManyField("accounts.Skill", blank=True, related_name="+")
+    skill_level = models.PositiveSmallIntegerField(default=3)
+    set_priority = models.PositiveSmallIntegerField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("position", "id")
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class RoutingTask(models.Model):
     """A conversation waiting for an agent, offered to one, or assigned through the router."""
 
@@ -142,3 +174,55 @@ class RoutingEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} (task {self.task_id})"
+
+
+class SlaAlert(models.Model):
+    """A service-level target about to be missed, or missed: raised once per target and due time."""
+
+    class Kind(models.TextChoices):
+        WARNING = "warning", "At risk"
+        BREACH = "breach", "Missed"
+
+    class Target(models.TextChoices):
+        FIRST_RESPONSE = "first_response", "First response"
+        NEXT_RESPONSE = "next_response", "Next response"
+        RESOLUTION = "resolution", "Resolution"
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="sla_alerts")
+    target = models.CharField(max_length=16, choices=Target.choices)
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    due_at = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            # Several workers watch at once: the row, not a check, decides who raises the alert.
+            models.UniqueConstraint(fields=["conversation", "target", "kind", "due_at"], name="slaalert_once")
+        ]
+        indexes = [models.Index(fields=["kind", "created_at"], name="slaalert_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.get_target_display()} {self.get_kind_display().lower()} on #{self.conversation_id}"
+
+
+class Notification(models.Model):
+    """Something a staff member should know at once: shown in the app, and sent by e-mail."""
+
+    class Kind(models.TextChoices):
+        SLA_WARNING = "sla_warning", "Service level at risk"
+        SLA_BREACH = "sla_breach", "Service level missed"
+        ESCALATION = "escalation", "Escalation"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    text = models.CharField(max_length=300)
+    url = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        indexes = [models.Index(fields=["user", "read_at", "-created_at"], name="notification_unread")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.user_id}: {self.text}"

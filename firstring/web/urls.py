@@ -1,6 +1,15 @@
 from django.urls import path
 
-from firstring.web.views import conversation, customers, inbox, knowledge, routing
+from firstring.web.views import (
+    conversation,
+    customers,
+    escalations,
+    inbox,
+    knowledge,
+    routing,
+    rules,
+    supervisor,
+)
 
 app_name = "web"
 
@@ -44,6 +53,26 @@ urlpatterns = [
     path("kb/a/<int:article_id>/visibility/", knowledge.article_visibility, name="kb-visibility"),
     path("kb/a/<int:article_id>/attach/", knowledge.article_attach, name="kb-attach"),
     path("kb/suggest/<int:conversation_id>/", knowledge.suggestions, name="kb-suggest"),
+    path("conversations/<int:conversation_id>/escalate/", escalations.escalate, name="conversation-escalate"),
+    path("escalations/", escalations.escalation_list, name="escalations"),
+    path("escalations/<int:escalation_id>/", escalations.escalation_detail, name="escalation"),
+    *[
+        path(
+            f"escalations/<int:escalation_id>/{action}/",
+            escalations.escalation_action,
+            {"action": action},
+            name=f"escalation-{action}",
+        )
+        for action in ("acknowledge", "take", "resolve")
+    ],
+    path("lessons/", escalations.lessons, name="lessons"),
+    path("supervisor/", supervisor.supervisor, name="supervisor"),
+    path("routing/rules/", rules.rule_list, name="routing-rules"),
+    path("routing/rules/<int:rule_id>/", rules.rule_edit, name="routing-rule"),
+    path("routing/rules/<int:rule_id>/delete/", rules.rule_delete, name="routing-rule-delete"),
+    path("notifications/", routing.notifications, name="notifications"),
+    path("notifications/<int:notification_id>/open/", routing.notification_open, name="notification-open"),
+    path("notifications/read/", routing.notifications_clear, name="notifications-clear"),
     path("customers/", customers.customer_list, name="customers"),
     path("customers/<int:customer_id>/", customers.customer_detail, name="customer"),
     path("customers/<int:customer_id>/merge/", customers.customer_merge_view, name="customer-merge"),

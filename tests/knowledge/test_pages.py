@@ -232,3 +232,14 @@ def test_demo_data_brings_a_help_center_once(db, visitor):
     contact = visitor.get("/help/en/contact/").content.decode()
     assert contact.index("+1 202-555-0100") < contact.index("SMS") < contact.index("Web chat")
     assert "Track your parcel" in visitor.get("/help/en/search/", {"q": "package"}).content.decode()
+
+
+def test_a_help_center_cannot_take_a_path_of_the_application(db):
+    from firstring.knowledge.admin import HelpCenterForm
+
+    base = {"name": "X", "default_language": "en", "languages": "[]", "primary_color": "#000000"}
+    for taken in ("kb", "api", "customers", "escalations", "accounts"):
+        form = HelpCenterForm(data={**base, "prefix": taken})
+        assert not form.is_valid() and "prefix" in form.errors, taken
+    assert HelpCenterForm(data={**base, "prefix": "support"}).is_valid()
+    assert not HelpCenterForm(data={**base, "prefix": "help2", "logo_url": "javascript:alert(1)"}).is_valid()

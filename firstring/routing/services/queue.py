@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from firstring.accounts.models import Skill
 from firstring.conversations.models import Conversation, Message, Tone
-from firstring.routing.models import RoutingEvent, RoutingTask
+from firstring.routing.models import RoutingEvent, RoutingRule, RoutingTask
+from firstring.routing.services.rules import rule_apply, rule_for, rule_needs, rules_load
 
 # The score, as a head start in time: an urgent task ranks as if it had waited 30 minutes more. Every
 # waiting task ages at the same rate, so a normal task that has waited longer than that overtakes it.
@@ -37,12 +38,15 @@ def tasks_for_messages(message_ids: Sequence[int]) -> None:
     )
     waiting = Conversation.objects.filter(
         pk__in=conversation_ids, assignee__isnull=True, status=Conversation.Status.OPEN
-    ).select_related("channel")
-    queued = [task for conversation in waiting if (task := task_enqueue(conversation=conversation))]
+    ).select_related("channel", "customer")
+    rules = rules_load()
+    queued = [
+        task for conversation in waiting if (task := task_enqueue(conversation=conversation, rules=rules))
+    ]
     if queued:
         from firstring.routing.services.router import route_waiting
 
-        route_waiting()
+        route_waiting(team_ids={task.team_id for task in queued})
 
 
 def tasks_sweep(*, limit: int = 500) -> int:
@@ -59,10 +63,11 @@ def tasks_sweep(*, limit: int = 500) -> int:
             status=Conversation.Status.OPEN, assignee__isnull=True, waiting_since__isnull=False
         )
         .exclude(Exists(live))
-        .select_related("channel")
+        .select_related("channel", "customer")
         .order_by("waiting_since", "id")[:limit]
     )
-    return sum(1 for conversation in unattended if task_enqueue(conversation=conversation))
+    rules = rules_load()
+    return sum(1 for conversation in unattended if task_enqueue(conversation=conversation, rules=rules))
 
 
 def describe_needs(needs: list[dict[str, Any]]) -> list[str]:
@@ -76,14 +81,25 @@ def task_rank_at(conversation: Conversation, enqueued_at: datetime) -> datetime:
     return enqueued_at - head_start
 
 
-def task_enqueue(*, conversation: Conversation) -> RoutingTask | None:
-    """Queue the conversation for an agent; None when it already has a live task."""
+def task_enqueue(
+    *, conversation: Conversation, rules: Sequence[RoutingRule] | None = None
+) -> RoutingTask | None:
+    """Queue the conversation for an agent; None when it already has a live task.
+
+    The first routing rule that matches moves it to its team, sets its priority and adds the skills
+    it needs, before the task is ranked.
+    """
+    rule = rule_for(conversation, rules if rules is not None else rules_load())
+    if rule is not None:
+        conversation = rule_apply(rule, conversation)
     now = timezone.now()
     needs = []
     if conversation.language:
         language = Skill.objects.filter(kind=Skill.Kind.LANGUAGE, name__iexact=conversation.language).first()
         if language is not None:
             needs.append({"skill": language.pk, "name": language.name, "level": PREFERRED_LANGUAGE_LEVEL})
+    if rule is not None:
+        needs += [need for need in rule_needs(rule) if need["skill"] not in {n["skill"] for n in needs}]
     try:
         with transaction.atomic():
             task = RoutingTask.objects.create(
@@ -102,6 +118,7 @@ def task_enqueue(*, conversation: Conversation) -> RoutingTask | None:
                     "tone": conversation.tone_latest,
                     "head_start_seconds": int((now - task.rank_at).total_seconds()),
                     "needs": describe_needs(needs),
+                    **({"rule": rule.name} if rule is not None else {}),
                 },
                 created_at=now,
             )
