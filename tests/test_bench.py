@@ -88,9 +88,9 @@ def test_route_makes_every_decision_it_times(own_database):
 
 
 def test_unknown_benchmark_is_refused(capsys):
-    assert available() == ["email", "inbox", "ingest", "route", "tone"]
+    assert available() == ["email", "inbox", "ingest", "route", "search", "tone"]
     assert run_benchmark("nope", []) == 2
-    assert "available: email, inbox, ingest, route, tone" in capsys.readouterr().err
+    assert "available: email, inbox, ingest, route, search, tone" in capsys.readouterr().err
 
 
 def test_inbox_reuses_a_kept_history(own_database):

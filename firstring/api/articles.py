@@ -231,7 +231,7 @@ def article_put(request: HttpRequest, payload: DraftIn, translation_id: int = Ar
 
 @router.post(
     "/{translation_id}/submit",
-    response={200: ArticleOut, **errors(403, 404, 409)},
+    response={200: ArticleOut, **errors(400, 403, 404, 409, 413)},
     summary="Submit for review",
 )
 def article_submit(request: HttpRequest, translation_id: int = ArticleId) -> ArticleOut:
@@ -240,7 +240,9 @@ def article_submit(request: HttpRequest, translation_id: int = ArticleId) -> Art
 
 
 @router.post(
-    "/{translation_id}/publish", response={200: ArticleOut, **errors(403, 404)}, summary="Publish the draft"
+    "/{translation_id}/publish",
+    response={200: ArticleOut, **errors(400, 403, 404, 413)},
+    summary="Publish the draft",
 )
 def article_publish(request: HttpRequest, translation_id: int = ArticleId) -> ArticleOut:
     t = translation_publish(actor=current_user(request), translation=_get(request, translation_id))
@@ -248,7 +250,9 @@ def article_publish(request: HttpRequest, translation_id: int = ArticleId) -> Ar
 
 
 @router.post(
-    "/{translation_id}/unpublish", response={200: ArticleOut, **errors(403, 404)}, summary="Take it offline"
+    "/{translation_id}/unpublish",
+    response={200: ArticleOut, **errors(400, 403, 404, 413)},
+    summary="Take it offline",
 )
 def article_unpublish(request: HttpRequest, translation_id: int = ArticleId) -> ArticleOut:
     t = translation_unpublish(actor=current_user(request), translation=_get(request, translation_id))

@@ -34,6 +34,9 @@ def test_write_publish_search_and_restore_through_the_api(api, section, help_cen
     assert (
         api("post", f"/articles/{tid}/translations", json={"language": "de", "title": "x"}).status_code == 409
     )
+    assert (
+        api("post", f"/articles/{tid}/translations", json={"language": "fr", "title": "x"}).status_code == 422
+    )
     internal = api("put", f"/articles/{tid}/visibility", json={"visibility": "internal"}).json()
     assert internal["visibility"] == "internal"
     hit = api("get", "/articles/search?q=returns").json()["items"][0]

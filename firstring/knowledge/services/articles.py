@@ -80,11 +80,17 @@ def translation_add(
     require_editor(actor)
     title = clean_text(title, field="title", max_length=200, required=True)
     body = clean_text(body, field="body", max_length=MAX_BODY_CHARS)
+    language = _language(language)
+    offered = article.help_center.all_languages
+    if language not in offered:
+        raise InvalidInput(
+            f"the help center offers {', '.join(offered)}, not {language} (an admin adds languages)"
+        )
     try:
         with transaction.atomic():
             translation = ArticleTranslation.objects.create(
                 article=article,
-                language=_language(language),
+                language=language,
                 draft_title=title,
                 draft_body=body,
                 updated_by=actor,
