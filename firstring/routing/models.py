@@ -29,6 +29,9 @@ class AgentState(models.Model):
     last_offered_at = models.DateTimeField(null=True, blank=True)
     # Offers declined or left to time out in a row; at the limit the agent is set away.
     missed_offers = models.PositiveSmallIntegerField(default=0)
+    # When a screen of theirs last said it was open (websocket connect and pings); null: never tracked.
+    # An available agent whose screens all closed is set away, so no offer rings where nobody is.
+    last_seen_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["presence", "last_offered_at"], name="agentstate_idle")]

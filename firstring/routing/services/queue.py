@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import get_language_info
 
 from firstring.accounts.models import Skill
 from firstring.conversations.models import Conversation, Message, Tone
@@ -78,7 +81,23 @@ def task_rank_at(conversation: Conversation, enqueued_at: datetime) -> datetime:
     head_start = PRIORITY_HEAD_START.get(Conversation.Priority(conversation.priority), timedelta(0))
     if conversation.tone_latest == Tone.NEGATIVE:
         head_start += NEGATIVE_TONE_HEAD_START
+    tier = conversation.customer.tier.lower()
+    head_start += (
+        timedelta(minutes=settings.FIRSTRING_ROUTING_TIER_HEAD_START.get(tier, 0)) if tier else timedelta(0)
+    )
     return enqueued_at - head_start
+
+
+def language_skill(code: str) -> Skill | None:
+    """The language skill for a conversation's language: named by its code ("es") or its name ("Spanish")."""
+    names = [code]
+    # A code Django does not know: only a skill named by the code itself matches.
+    with contextlib.suppress(KeyError):
+        names.append(get_language_info(code.lower())["name"])
+    matches = Q()
+    for name in names:
+        matches |= Q(name__iexact=name)
+    return Skill.objects.filter(matches, kind=Skill.Kind.LANGUAGE).order_by("pk").first()
 
 
 def task_enqueue(
@@ -95,7 +114,7 @@ def task_enqueue(
     now = timezone.now()
     needs = []
     if conversation.language:
-        language = Skill.objects.filter(kind=Skill.Kind.LANGUAGE, name__iexact=conversation.language).first()
+        language = language_skill(conversation.language)
         if language is not None:
             needs.append({"skill": language.pk, "name": language.name, "level": PREFERRED_LANGUAGE_LEVEL})
     if rule is not None:
@@ -116,6 +135,7 @@ def task_enqueue(
                 data={
                     "priority": Conversation.Priority(conversation.priority).label.lower(),
                     "tone": conversation.tone_latest,
+                    **({"tier": conversation.customer.tier} if conversation.customer.tier else {}),
                     "head_start_seconds": int((now - task.rank_at).total_seconds()),
                     "needs": describe_needs(needs),
                     **({"rule": rule.name} if rule is not None else {}),
