@@ -10,7 +10,8 @@ never be found; internal articles are found only when the caller says the search
    trigrams, then measured exactly: one edit for words up to six letters, two beyond).
 3. Every term (one of its alternatives) must match; terms of four letters or more, and the last
    term of the query (typing), also match as prefixes. If that finds nothing and the query has
-   several terms, any term may match as a whole word (ranked, so results with more terms come first).
+   several terms, any two of them may match together, then any one, as whole words (ranked, so
+   results with more terms come first).
 4. SQLite ranks with FTS5's bm25 (title ten times the body), PostgreSQL with ts_rank on a stored,
    weighted tsvector (migration 0002).
 """
@@ -20,6 +21,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import combinations
 from typing import Any
 
 from django.db import connection
@@ -33,6 +35,8 @@ MIN_PREFIX_CHARS = 4
 _TOKEN_RE = re.compile(r"[^\W\d_]{3,40}", re.UNICODE)
 MIN_CORRECTABLE = 4
 MAX_CORRECTIONS = 3
+# Up to this many terms, a query that finds nothing with all its terms tries any two of them first.
+MAX_PAIRED_TERMS = 6
 # Words too common to say anything about a customer's message (suggestions search their words).
 STOP_WORDS = frozenset(
     [
@@ -181,31 +185,42 @@ def synonyms_for(help_center: HelpCenter | None, terms: list[str]) -> dict[str, 
     return found
 
 
-def _fts5(groups: list[list[tuple[str, bool]]], joiner: str) -> str:
-    parts = []
-    for group in groups:
-        alternatives = [
-            '"' + text.replace('"', '""') + '"' + ("*" if prefix else "") for text, prefix in group
-        ]
-        parts.append("(" + " OR ".join(alternatives) + ")")
-    return joiner.join(parts)
+Group = list[tuple[str, bool]]  # one term's alternatives: (text, match as a prefix)
 
 
-def _tsquery(groups: list[list[tuple[str, bool]]], joiner: str) -> str:
-    parts = []
-    for group in groups:
-        alternatives = [
-            "'" + text.replace("\\", "\\\\").replace("'", "''") + "'" + (":*" if prefix else "")
-            for text, prefix in group
-        ]
-        parts.append("(" + " | ".join(alternatives) + ")")
-    return joiner.join(parts)
+def _fts5(clauses: list[list[Group]]) -> str:
+    """An FTS5 expression: any clause, each clause all its groups, each group any alternative."""
+    return " OR ".join(
+        "("
+        + " AND ".join(
+            "(" + " OR ".join('"' + t.replace('"', '""') + '"' + ("*" if p else "") for t, p in group) + ")"
+            for group in clause
+        )
+        + ")"
+        for clause in clauses
+    )
+
+
+def _tsquery(clauses: list[list[Group]]) -> str:
+    """The same as a to_tsquery() expression: each alternative a quoted lexeme."""
+    return " | ".join(
+        "("
+        + " & ".join(
+            "("
+            + " | ".join(
+                "'" + t.replace("\\", "\\\\").replace("'", "''") + "'" + (":*" if p else "") for t, p in group
+            )
+            + ")"
+            for group in clause
+        )
+        + ")"
+        for clause in clauses
+    )
 
 
 def _run(
-    expression_groups: list[list[tuple[str, bool]]],
+    clauses: list[list[Group]],
     *,
-    any_term: bool,
     help_center: HelpCenter | None,
     languages: list[str] | None,
     include_internal: bool,
@@ -225,7 +240,7 @@ def _run(
     where = "".join(f" AND {f}" for f in filters)
     # The best ids first (reading only what ranking needs), then the text of those few for excerpts.
     if connection.vendor == "postgresql":
-        query = _tsquery(expression_groups, " | " if any_term else " & ")
+        query = _tsquery(clauses)
         # Filters are fixed strings; the query and values travel as parameters.
         ranked = (
             "SELECT e.translation_id, ts_rank(e.search_vector, q) AS score "  # noqa: S608
@@ -234,7 +249,7 @@ def _run(
         )
         order = "r.score DESC, r.translation_id DESC"
     elif connection.vendor == "sqlite":
-        query = _fts5(expression_groups, " OR " if any_term else " AND ")
+        query = _fts5(clauses)
         ranked = (
             "SELECT e.translation_id, bm25(knowledge_search_fts, 10.0, 1.0) AS score "  # noqa: S608
             "FROM knowledge_search_fts f JOIN knowledge_searchentry e ON e.translation_id = f.rowid "
@@ -307,13 +322,24 @@ def search_articles(
         "include_internal": include_internal,
         "limit": fetch,
     }
-    hits = _run(groups, any_term=any_term, **options)  # type: ignore[arg-type]
-    used_any = any_term
-    if not hits and not any_term and len(groups) > 1:
-        # Any term may match now, each as a whole word (the last one still a prefix): prefixes of
-        # every term would match most of a big library and make ranking it slow.
+    if any_term:
+        return SearchResult(
+            hits=_one_per_article(_run([[g] for g in groups], **options), languages, limit),  # type: ignore[arg-type]
+            corrections=corrections,
+            any_term=True,
+        )
+    hits = _run([groups], **options)  # type: ignore[arg-type]
+    used_any = False
+    if not hits and len(groups) > 1:
+        # Looser now, each term as a whole word (the last one still a prefix): prefixes of every term
+        # would match most of a big library and make ranking it slow. First any two of the terms
+        # together (few matches, cheap to rank), then any one.
         loose = [[(text, False) for text, _ in group] for group in groups[:-1]] + groups[-1:]
-        hits, used_any = _run(loose, any_term=True, **options), True  # type: ignore[arg-type]
+        if 3 <= len(loose) <= MAX_PAIRED_TERMS:
+            hits = _run([list(pair) for pair in combinations(loose, 2)], **options)  # type: ignore[arg-type]
+        if not hits:
+            hits = _run([[g] for g in loose], **options)  # type: ignore[arg-type]
+        used_any = True
     return SearchResult(
         hits=_one_per_article(hits, languages, limit), corrections=corrections, any_term=used_any
     )

@@ -111,3 +111,11 @@ def test_edit_distance_and_top_words():
     assert top_words(
         "My parcel, the parcel from Monday, never arrived. Parcel tracking says nothing."
     ).startswith("parcel")
+
+
+def test_two_of_three_terms_before_any_one(help_center, publish):
+    publish("Reset your password", "Choose Forgot password.")
+    publish("Password rules", "Twelve characters at least.")
+    result = _search(help_center, "reset password unicorn")
+    assert titles(result) == ["Reset your password"] and result.any_term
+    assert set(titles(_search(help_center, "twelve reset unicorn"))) == {"Reset your password", "Password rules"}
