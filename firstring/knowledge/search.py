@@ -32,6 +32,8 @@ from firstring.knowledge.models import HelpCenter, SynonymSet, VocabularyTrigram
 from firstring.knowledge.services.index import trigrams
 
 MIN_PREFIX_CHARS = 4
+# The last term is being typed: it matches as a prefix from three letters (two match most of a library).
+MIN_TYPING_PREFIX = 3
 _TOKEN_RE = re.compile(r"[^\W\d_]{3,40}", re.UNICODE)
 MIN_CORRECTABLE = 4
 MAX_CORRECTIONS = 3
@@ -307,7 +309,7 @@ def search_articles(
     corrections: dict[str, list[str]] = {}
     groups: list[list[tuple[str, bool]]] = []
     for index, term in enumerate(terms):
-        prefix = len(term) >= MIN_PREFIX_CHARS or (index == len(terms) - 1 and len(term) >= 2)
+        prefix = len(term) >= MIN_PREFIX_CHARS or (index == len(terms) - 1 and len(term) >= MIN_TYPING_PREFIX)
         group = [(term, prefix)]
         group += [(s, " " not in s and len(s) >= MIN_PREFIX_CHARS) for s in synonyms.get(term, [])]
         fixed = corrections_for(term)
