@@ -197,10 +197,22 @@ def test_staff_pages_refuse_bad_input_without_a_500(manager, section, help_cente
         == 422
     )
     assert staff.get("/kb/t/999999/").status_code == 404
+    assert staff.get("/kb/?center=99999999999999999999999").status_code == 422
+    huge = "99999999999999999999999"
+    assert staff.get(f"/kb/t/{huge}/").status_code == 404
+    assert staff.get(f"/kb/t/1/?old=1&new={huge}").status_code in (404, 422)
+    assert staff.post(f"/kb/t/{huge}/restore/{huge}/").status_code == 404
+    assert staff.post(f"/kb/a/{huge}/translate/", {"language": "de", "title": "x"}).status_code == 404
+    assert Client().get(f"/help/en/articles/{huge}/").status_code == 404
+    assert Client().get(f"/help/files/{huge}/x.png").status_code == 404
     assert staff.post("/kb/t/1/explode/").status_code == 404
     assert staff.post("/kb/insights/", {"words": "lonely"}).status_code == 422
     staff.post("/kb/insights/", {"words": "refund, money back"})
     assert SynonymSet.objects.get().words == ["refund", "money back"]
+    assert staff.post("/kb/insights/", {"delete": "abc"}).status_code == 404
+    assert staff.post("/kb/insights/", {"delete": "99999999999999999999999"}).status_code == 404
+    assert staff.post("/kb/insights/", {"delete": SynonymSet.objects.get().pk}).status_code == 302
+    assert not SynonymSet.objects.exists()
     assert (
         staff.post("/kb/structure/", {"kind": "section", "category": 12345, "name": "x"}).status_code == 422
     )

@@ -118,4 +118,7 @@ def test_two_of_three_terms_before_any_one(help_center, publish):
     publish("Password rules", "Twelve characters at least.")
     result = _search(help_center, "reset password unicorn")
     assert titles(result) == ["Reset your password"] and result.any_term
-    assert set(titles(_search(help_center, "twelve reset unicorn"))) == {"Reset your password", "Password rules"}
+    assert set(titles(_search(help_center, "twelve reset unicorn"))) == {
+        "Reset your password",
+        "Password rules",
+    }

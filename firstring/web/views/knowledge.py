@@ -39,6 +39,10 @@ from firstring.lib.errors import InvalidInput, NotFound
 from firstring.web.errors import agent_view
 from firstring.web.forms import valid
 
+# Ids are 64-bit; version numbers are 32-bit.
+MAX_ID = 2**63 - 1
+MAX_VERSION = 2**31 - 1
+
 
 def _user(request: HttpRequest) -> User:
     assert isinstance(request.user, User)
@@ -46,7 +50,7 @@ def _user(request: HttpRequest) -> User:
 
 
 class ListForm(forms.Form):
-    center = forms.IntegerField(min_value=1, required=False)
+    center = forms.IntegerField(min_value=1, max_value=MAX_ID, required=False)
     state = forms.ChoiceField(
         choices=[("", "Any"), ("live", "Live"), *ArticleTranslation.State.choices], required=False
     )
@@ -61,7 +65,7 @@ class ArticleForm(forms.Form):
 
 
 class NewArticleForm(forms.Form):
-    section = forms.IntegerField(min_value=1)
+    section = forms.IntegerField(min_value=1, max_value=MAX_ID)
     language = forms.CharField(max_length=16)
     visibility = forms.ChoiceField(choices=Article.Visibility.choices)
     title = forms.CharField(max_length=200)
@@ -79,8 +83,8 @@ class VisibilityForm(forms.Form):
 
 
 class DiffForm(forms.Form):
-    old = forms.IntegerField(min_value=1, required=False)
-    new = forms.IntegerField(min_value=1, required=False)
+    old = forms.IntegerField(min_value=1, max_value=MAX_VERSION, required=False)
+    new = forms.IntegerField(min_value=1, max_value=MAX_VERSION, required=False)
 
 
 class CategoryForm(forms.Form):
@@ -91,7 +95,7 @@ class CategoryForm(forms.Form):
 
 
 class SectionForm(forms.Form):
-    category = forms.IntegerField(min_value=1)
+    category = forms.IntegerField(min_value=1, max_value=MAX_ID)
     name = forms.CharField(max_length=120)
     slug = forms.CharField(max_length=80, required=False)
 
@@ -309,9 +313,11 @@ def insights(request: HttpRequest) -> HttpResponse:
     """What visitors searched for in vain, which articles they found (un)helpful, and the synonyms."""
     center = _center(request)
     if request.method == "POST":
-        delete = request.POST.get("delete")
+        delete = request.POST.get("delete", "")
         if delete:
-            row = SynonymSet.objects.filter(pk=delete, help_center=center).first()
+            row = SynonymSet.objects.filter(
+                pk=int(delete) if delete.isdigit() and len(delete) < 19 else 0, help_center=center
+            ).first()
             if row is None:
                 raise NotFound("no such synonym list")
             synonym_set_delete(actor=_user(request), synonym_set=row)
