@@ -61,8 +61,8 @@ class VisitorArticle:
     translation: ArticleTranslation
     # The article is not live in the visitor's language; this is the fallback language's copy.
     fallback: bool
-    # Languages the article is live in, for hreflang links and the language switch.
-    languages: list[str]
+    # Language → slug of every live translation, for hreflang links.
+    languages: dict[str, str]
 
 
 def article_for_visitor(*, help_center: HelpCenter, article_id: int, language: str) -> VisitorArticle:
@@ -79,7 +79,7 @@ def article_for_visitor(*, help_center: HelpCenter, article_id: int, language: s
             return VisitorArticle(
                 translation=by_language[candidate],
                 fallback=candidate != language,
-                languages=sorted(by_language),
+                languages={lang: by_language[lang].slug for lang in sorted(by_language)},
             )
     raise NotFound("no such article")
 

@@ -40,6 +40,10 @@ def test_home_category_article_pages_in_the_visitors_language(visitor, help_cent
     page = visitor.get(f"/help/de/articles/{english.article_id}-passwort-zurucksetzen/")
     assert page.status_code == 200
     assert "<em>Passwort vergessen</em>" in page.content.decode()
+    assert (
+        f'hreflang="en" href="http://testserver/help/en/articles/{english.article_id}-reset-your-password/"'
+        in page.content.decode()
+    )
 
     fallback = visitor.get(f"/help/de/articles/{only_english.article_id}/", follow=True)
     body = fallback.content.decode()
