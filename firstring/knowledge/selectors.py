@@ -25,6 +25,14 @@ from firstring.knowledge.models import (
 )
 from firstring.lib.errors import NotFound
 
+MAX_ID = 2**63 - 1
+
+
+def _check_id(value: int, what: str) -> None:
+    """An id from a URL beyond 64 bits is a 404 here, not an overflow in the database driver."""
+    if not 0 < value <= MAX_ID:
+        raise NotFound(f"no such {what}")
+
 
 def help_center_get(*, prefix: str) -> HelpCenter:
     center = HelpCenter.objects.filter(prefix=prefix).first()
@@ -66,6 +74,7 @@ class VisitorArticle:
 
 
 def article_for_visitor(*, help_center: HelpCenter, article_id: int, language: str) -> VisitorArticle:
+    _check_id(article_id, "article")
     live = list(
         ArticleTranslation.objects.filter(
             _live_public(), article_id=article_id, article__help_center=help_center
@@ -177,6 +186,7 @@ def translation_slugs(*, translation_ids: list[int]) -> dict[int, str]:
 
 def translation_for_staff(*, user: User, translation_id: int) -> ArticleTranslation:
     """Every active staff user reads every article, drafts and internal ones included."""
+    _check_id(translation_id, "article")
     if not user.is_active:
         raise NotFound("no such article")
     row = (
@@ -190,6 +200,7 @@ def translation_for_staff(*, user: User, translation_id: int) -> ArticleTranslat
 
 
 def article_for_staff(*, user: User, article_id: int) -> Article:
+    _check_id(article_id, "article")
     if not user.is_active:
         raise NotFound("no such article")
     row = Article.objects.select_related("section__category", "help_center").filter(pk=article_id).first()
@@ -274,6 +285,7 @@ def attachment_for_viewer(
     *, attachment_id: int, help_center: HelpCenter | None, user: Any
 ) -> ArticleAttachment:
     """Staff get any file; a visitor only those of public articles with a live translation."""
+    _check_id(attachment_id, "file")
     row = ArticleAttachment.objects.select_related("article").filter(pk=attachment_id).first()
     if row is None:
         raise NotFound("no such file")

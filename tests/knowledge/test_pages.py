@@ -209,6 +209,7 @@ def test_staff_pages_refuse_bad_input_without_a_500(manager, section, help_cente
     assert staff.post(f"/kb/a/{huge}/translate/", {"language": "de", "title": "x"}).status_code == 404
     assert Client().get(f"/help/en/articles/{huge}/").status_code == 404
     assert Client().get(f"/help/files/{huge}/x.png").status_code == 404
+    assert staff.get(f"/kb/suggest/{huge}/").status_code == 404
     assert staff.post("/kb/t/1/explode/").status_code == 404
     assert staff.post("/kb/insights/", {"words": "lonely"}).status_code == 422
     staff.post("/kb/insights/", {"words": "refund, money back"})

@@ -255,6 +255,8 @@ def translation_action(request: HttpRequest, translation_id: int, name: str) -> 
 @agent_view
 def translation_restore_view(request: HttpRequest, translation_id: int, number: int) -> HttpResponse:
     translation = _translation(request, translation_id)
+    if number > MAX_VERSION:
+        raise NotFound("no such version")
     translation_restore(actor=_user(request), translation=translation, number=number)
     return redirect("web:kb-translation", translation.pk)
 
