@@ -32,7 +32,7 @@ from firstring.routing.services.router import agent_loads
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ROUTERS = 4
-SECONDS = 6
+SECONDS = 4
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -47,7 +47,8 @@ def _floor() -> dict[int, int]:
     teams = [Team.objects.create(name=f"Team {n}", slug=f"team-{n}") for n in range(2)]
     capacity = {teams[0].pk: 2, teams[1].pk: 3}
     for team in teams:
-        TeamRouting.objects.create(team=team, capacity={"default": capacity[team.pk]})
+        limit = capacity[team.pk]
+        TeamRouting.objects.create(team=team, capacity={"chat": limit, "email": limit})
     for n in range(12):
         user = User.objects.create_user(email=f"agent{n}@example.com", name=f"Agent {n}")
         teams[n % 2].members.add(user)
