@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "firstring.conversations",
     "firstring.insights",
     "firstring.routing",
+    "firstring.knowledge",
     "firstring.escalations",
     "firstring.api",
     "firstring.ops",
@@ -274,3 +275,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# Knowledge base: the largest file or image an editor may attach to an article.
+FIRSTRING_KB_MAX_ATTACHMENT_BYTES = env_int("FIRSTRING_KB_MAX_ATTACHMENT_BYTES", 5 * 1024 * 1024)
