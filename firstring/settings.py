@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "firstring.conversations",
     "firstring.insights",
     "firstring.routing",
+    "firstring.knowledge",
     "firstring.escalations",
     "firstring.voice",
     "firstring.api",
@@ -263,6 +264,7 @@ FIRSTRING_CHANNEL_PLUGINS = env_list(
         "firstring.channels.api",
         "firstring.channels.email",
         "firstring.channels.twilio",
+        "firstring.channels.webchat",
         "firstring.voice.phone",
     ],
 )
@@ -275,3 +277,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# Knowledge base: the largest file or image an editor may attach to an article.
+FIRSTRING_KB_MAX_ATTACHMENT_BYTES = env_int("FIRSTRING_KB_MAX_ATTACHMENT_BYTES", 5 * 1024 * 1024)

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import connection
 
 from firstring.bench import available, run_benchmark
+from firstring.bench import chat as chat_bench
 from firstring.bench import dashboards as dashboards_bench
 from firstring.bench import email as email_bench
 from firstring.bench import inbox as inbox_bench
@@ -112,11 +113,10 @@ def test_voice_answers_every_webhook_of_every_call_through_the_served_app(own_da
 
 
 def test_unknown_benchmark_is_refused(capsys):
-    assert available() == ["dashboards", "email", "inbox", "ingest", "route", "tone", "topics", "voice"]
+    names = ["chat", "dashboards", "email", "inbox", "ingest", "route", "search", "tone", "topics", "voice"]
+    assert available() == names
     assert run_benchmark("nope", []) == 2
-    assert (
-        "available: dashboards, email, inbox, ingest, route, tone, topics, voice" in capsys.readouterr().err
-    )
+    assert f"available: {', '.join(names)}" in capsys.readouterr().err
 
 
 def test_inbox_reuses_a_kept_history(own_database):
@@ -132,3 +132,10 @@ def test_inbox_reuses_a_kept_history(own_database):
             inbox_bench.main(["--conversations", "31", "--messages", "90", "--rounds", "1", "--reuse"])
     finally:
         drop_kept("inbox")
+
+
+def test_chat_delivers_every_message_and_reply_over_websockets(own_database):
+    result = chat_bench.main(["--visitors", "4", "--messages", "2", "--seconds", "0.5"])
+    assert result["visitors"] == 4
+    assert (result["messages"], result["replies"], result["lost"]) == (8, 4, 0)
+    assert result["p95_ms"] == max(result["visitor_to_agent_p95_ms"], result["agent_to_visitor_p95_ms"]) > 0

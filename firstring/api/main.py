@@ -12,6 +12,7 @@ from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from firstring.api.articles import router as articles_router
 from firstring.api.auth import TokenAuth
 from firstring.api.calls import router as calls_router
 from firstring.api.conversations import router as conversations_router
@@ -108,6 +109,7 @@ api.add_router("/conversations", messages_router, tags=["messages"])
 api.add_router("/users", users_router, tags=["users"])
 api.add_router("/teams", teams_router, tags=["teams"])
 api.add_router("/me", me_router, tags=["me"])
+api.add_router("/articles", articles_router, tags=["knowledge"])
 api.add_router("/phone-menus", phone_menus_router, tags=["phone"])
 api.add_router("/calls", calls_router, tags=["phone"])
 api.add_router("/insights", insights_router, tags=["insights"])
