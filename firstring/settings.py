@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "firstring.conversations",
     "firstring.insights",
     "firstring.routing",
+    "firstring.listening",
     "firstring.api",
     "firstring.ops",
     "firstring.web",

@@ -21,6 +21,7 @@ from firstring.api.messages import router as messages_router
 from firstring.api.teams import router as teams_router
 from firstring.api.users import router as users_router
 from firstring.lib.errors import DomainError
+from firstring.listening.api import router as listening_router
 
 logger = logging.getLogger(__name__)
 
@@ -104,3 +105,4 @@ api.add_router("/conversations", messages_router, tags=["messages"])
 api.add_router("/users", users_router, tags=["users"])
 api.add_router("/teams", teams_router, tags=["teams"])
 api.add_router("/me", me_router, tags=["me"])
+api.add_router("/listening", listening_router, tags=["listening"])

@@ -1,0 +1,85 @@
+"""Monitors through the API: managers create and edit them; bad queries are clear 422s."""
+
+from __future__ import annotations
+
+from firstring.listening.models import Monitor
+from firstring.listening.pipeline import mentions_ingest
+from tests.conftest import make_api_caller
+from tests.listening.conftest import make_post
+
+
+def test_create_edit_and_list_monitors(api):
+    response = api(
+        "post",
+        "/listening/monitors",
+        json={
+            "name": "Acme",
+            "query": 'acme OR "acme bank" -jobs',
+            "languages": ["EN"],
+            "source_kinds": ["bluesky"],
+        },
+    )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["languages"] == ["en"] and body["version"] == 1
+    response = api("patch", f"/listening/monitors/{body['id']}", json={"query": "acme OR #acme"})
+    assert response.status_code == 200
+    assert response.json()["version"] == 2 and response.json()["query"] == "acme OR #acme"
+    listed = api("get", "/listening/monitors").json()
+    assert [m["name"] for m in listed["items"]] == ["Acme"]
+
+
+def test_bad_queries_and_fields_are_422(api):
+    cases = [
+        ({"name": "A", "query": "(acme"}, "the parenthesis at position 1 is never closed"),
+        ({"name": "A", "query": "NOT acme"}, "needs a term that a post must contain"),
+        ({"name": "A", "query": "acme", "languages": ["english"]}, "not a language code"),
+        ({"name": "A", "query": "acme", "source_kinds": ["myspace"]}, "unknown source kind"),
+        ({"name": "A", "query": "acme", "alert_webhook_url": "ftp://x"}, "must be an http(s) URL"),
+        ({"name": "A", "query": "acme", "alert_emails": ["nope"]}, "not a valid e-mail address"),
+        ({"name": "A", "query": "acme", "extra": 1}, "the request does not match the schema"),
+    ]
+    for payload, message in cases:
+        response = api("post", "/listening/monitors", json=payload)
+        assert response.status_code == 422, (payload, response.content)
+        assert message in response.json()["detail"]
+    assert not Monitor.objects.exists()
+    response = api("patch", "/listening/monitors/999", json={"query": "acme"})
+    assert response.status_code == 404
+
+
+def test_agents_read_but_do_not_change_monitors(agent, monitor):
+    acme = monitor("acme")
+    call = make_api_caller(agent)
+    assert call("get", "/listening/monitors").status_code == 200
+    assert call("post", "/listening/monitors", json={"name": "B", "query": "b"}).status_code == 403
+    assert call("patch", f"/listening/monitors/{acme.pk}", json={"query": "b"}).status_code == 403
+
+
+def test_preview_shows_what_a_query_would_have_matched(api, monitor, bluesky_source):
+    monitor("acme OR globex")
+    mentions_ingest(
+        posts=[
+            make_post("acme broke", n=1),
+            make_post("globex broke", n=2),
+            make_post("acme and globex", n=3),
+        ],
+        source=bluesky_source,
+    )
+    response = api("post", "/listening/preview", json={"query": "globex -acme"})
+    assert response.status_code == 200
+    assert [m["text"] for m in response.json()["items"]] == ["globex broke"]
+    assert api("post", "/listening/preview", json={"query": "-acme"}).status_code == 422
+
+
+def test_mentions_filter_by_monitor_tone_and_status(api, monitor, bluesky_source):
+    acme = monitor("acme")
+    mentions_ingest(
+        posts=[make_post("acme is terrible, I hate it", n=1), make_post("acme is wonderful, thanks!", n=2)],
+        source=bluesky_source,
+    )
+    items = api("get", f"/listening/mentions?monitor={acme.pk}&tone=negative").json()["items"]
+    assert [m["text"] for m in items] == ["acme is terrible, I hate it"]
+    assert items[0]["monitor_ids"] == [acme.pk]
+    assert api("get", "/listening/mentions?tone=angry").status_code == 422
+    assert api("get", "/listening/mentions?status=lost").status_code == 422
