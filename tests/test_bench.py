@@ -18,6 +18,7 @@ from firstring.bench import available, run_benchmark
 from firstring.bench import email as email_bench
 from firstring.bench import inbox as inbox_bench
 from firstring.bench import ingest as ingest_bench
+from firstring.bench import listen as listen_bench
 from firstring.bench import route as route_bench
 from firstring.channels.email.testing import dovecot_binary
 from tests.conftest import IN_CI
@@ -82,10 +83,23 @@ def test_route_makes_every_decision_it_times(own_database):
     assert 0 < result["decision_p50_ms"] <= result["decision_p99_ms"]
 
 
+def test_listen_stores_every_match_and_alerts_on_the_planted_spike_only(own_database):
+    result = listen_bench.main(["--events", "6000", "--minutes", "40", "--spike-at", "25", "--batch", "500"])
+    assert result["database"] == connection.vendor
+    assert result["events"] == sum(result["event_kinds"].values()) > 6000
+    # Every matched event stored once and scored; each stored with at least one monitor's match.
+    assert result["mentions_stored"] == result["matched_events"] == result["mentions_scored"] > 0
+    assert result["matches_stored"] >= result["mentions_stored"]
+    assert result["cursor_saved"] and result["reposts_counted"] > 0
+    assert 0 < result["alert_latency_s"] <= 60
+    assert result["steady_alerts"] == 0
+    assert result["events_per_second"] > 0
+
+
 def test_unknown_benchmark_is_refused(capsys):
-    assert available() == ["email", "inbox", "ingest", "route", "tone"]
+    assert available() == ["email", "inbox", "ingest", "listen", "route", "tone"]
     assert run_benchmark("nope", []) == 2
-    assert "available: email, inbox, ingest, route, tone" in capsys.readouterr().err
+    assert "available: email, inbox, ingest, listen, route, tone" in capsys.readouterr().err
 
 
 def test_inbox_reuses_a_kept_history(own_database):

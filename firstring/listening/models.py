@@ -176,12 +176,13 @@ class SpikeState(models.Model):
     """A monitor's rolling baseline of negative mentions per minute (see `listening/spikes.py`)."""
 
     monitor = models.OneToOneField(Monitor, on_delete=models.CASCADE, related_name="spike_state")
+    # When the monitor began listening (the time of the first batch it saw): its warm-up starts here.
+    started_at = models.DateTimeField()
     # The minute being counted, and its count so far; folded into the baseline when a later one starts.
     bucket_start = models.DateTimeField(null=True, blank=True)
     bucket_count = models.PositiveIntegerField(default=0)
-    # EWMA of negative mentions per minute over the closed minutes, and how many minutes it has seen.
+    # EWMA of negative mentions per minute over the closed minutes.
     baseline = models.FloatField(default=0.0)
-    minutes_seen = models.PositiveIntegerField(default=0)
 
     def __str__(self) -> str:
         return f"spike state of monitor #{self.monitor_id}"

@@ -14,15 +14,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, OuterRef, Subquery
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from firstring.insights.classifiers import get_classifier
+from firstring.lib.bulk import update_rows
 from firstring.listening.matching import CompiledMonitor, Matcher, Post, compile_monitor
 from firstring.listening.models import Author, Mention, Monitor, MonitorMatch, Repost, Source
 from firstring.listening.query import QueryError
-from firstring.listening.spikes import alerts_close_due, spikes_observe
+from firstring.listening.spikes import alerts_close_due, spikes_observe, spikes_start
 
 logger = logging.getLogger(__name__)
 
@@ -118,7 +117,7 @@ def _authors(posts: Sequence[Post]) -> dict[tuple[str, str], Author]:
             author.updated_at = now
             changed.append(author)
     if changed:
-        Author.objects.bulk_update(changed, ["handle", "name", "followers", "updated_at"])
+        update_rows(changed, ["handle", "name", "followers", "updated_at"])
     return found
 
 
@@ -155,6 +154,8 @@ def mentions_ingest(
         candidates[key] = (post, monitors)
 
     clock = max((post.posted_at for post in posts), default=None)
+    if posts:
+        spikes_start(monitor_ids=[m.id for m in matcher.monitors], clock=min(p.posted_at for p in posts))
     for attempt in range(2):
         try:
             with transaction.atomic():
@@ -171,26 +172,37 @@ def mentions_ingest(
 
 def _store_reposts(reposts: dict[str, list[Post]], result: IngestResult) -> None:
     """Count reposts of stored mentions, each repost once however often it is delivered."""
-    originals = dict(Mention.objects.filter(dedupe_key__in=list(reposts)).values_list("dedupe_key", "pk"))
-    rows = [
-        Repost(mention_id=originals[key], external_id=post.external_id[:500], author_id=post.author_id[:255],
-               posted_at=post.posted_at)
-        for key, posts in reposts.items() if key in originals for post in posts
-    ]  # fmt: skip
-    if not rows:
+    originals = {
+        key: (pk, count)
+        for key, pk, count in Mention.objects.filter(dedupe_key__in=list(reposts)).values_list(
+            "dedupe_key", "pk", "reposts"
+        )
+    }
+    wanted = {
+        post.external_id[:500]: (key, post)
+        for key, posts in reposts.items()
+        if key in originals
+        for post in posts
+    }
+    if not wanted:
         return
-    before = Repost.objects.filter(mention_id__in=originals.values()).count()
-    Repost.objects.bulk_create(rows, ignore_conflicts=True)
-    counted = (
-        Repost.objects.filter(mention_id=OuterRef("pk"))
-        .order_by()
-        .values("mention_id")
-        .annotate(n=Count("pk"))
+    seen = set(Repost.objects.filter(external_id__in=list(wanted)).values_list("external_id", flat=True))
+    added: dict[str, int] = defaultdict(int)
+    rows = []
+    for external_id, (key, post) in wanted.items():
+        if external_id in seen:
+            continue
+        added[key] += 1
+        rows.append(
+            Repost(mention_id=originals[key][0], external_id=external_id, author_id=post.author_id[:255],
+                   posted_at=post.posted_at)
+        )  # fmt: skip
+    Repost.objects.bulk_create(rows)
+    update_rows(
+        [Mention(pk=originals[key][0], reposts=originals[key][1] + count) for key, count in added.items()],
+        ["reposts"],
     )
-    Mention.objects.filter(pk__in=originals.values()).update(
-        reposts=Coalesce(Subquery(counted.values("n")[:1]), 0)
-    )
-    result.reposts = Repost.objects.filter(mention_id__in=originals.values()).count() - before
+    result.reposts = len(rows)
 
 
 def _store(

@@ -7,7 +7,7 @@ Time is the posts' own time (so a replayed firehose behaves as the live one did)
   Minutes without any count as zero. While an alert is open the baseline is frozen, so that a spike
   does not teach the baseline that spikes are normal.
 - **Open.** At every negative mention, `x` is the number of the monitor's negative mentions in the
-  60 seconds up to it. An alert opens when the monitor has seen at least 15 minutes (warm-up), `x` is
+  60 seconds up to it. An alert opens when the monitor has listened for 15 minutes (warm-up), `x` is
   at least 8 (minimum count: a few angry posts on a quiet brand are not a wave), and the Poisson
   z-score `(x - λ) / sqrt(max(λ, 1))` is at least 5. For a steady Poisson stream that is a false alarm
   about once in 100,000 windows at λ = 5 a minute; a rise to 15 a minute over a baseline of 1 fires once
@@ -23,13 +23,14 @@ from __future__ import annotations
 import math
 import re
 from bisect import bisect_right
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
 
+from firstring.lib.bulk import update_rows
 from firstring.listening.models import Alert, Mention, Monitor, MonitorMatch, SpikeState
 from firstring.listening.notify import alert_queue_notifications
 from firstring.listening.query import parse_query
@@ -38,7 +39,7 @@ MINUTE = timedelta(minutes=1)
 WINDOW = timedelta(seconds=60)
 HALF_LIFE_MINUTES = 30
 ALPHA = 1 - 0.5 ** (1 / HALF_LIFE_MINUTES)
-WARMUP_MINUTES = 15
+WARMUP = timedelta(minutes=15)
 MIN_COUNT = 8
 Z_OPEN = 5.0
 CLOSE_WINDOW = timedelta(minutes=5)
@@ -51,8 +52,8 @@ def z_score(count: int, baseline: float) -> float:
     return (count - baseline) / math.sqrt(max(baseline, 1.0))
 
 
-def should_open(*, count: int, baseline: float, minutes_seen: int) -> bool:
-    return minutes_seen >= WARMUP_MINUTES and count >= MIN_COUNT and z_score(count, baseline) >= Z_OPEN
+def should_open(*, count: int, baseline: float, listened: timedelta) -> bool:
+    return listened >= WARMUP and count >= MIN_COUNT and z_score(count, baseline) >= Z_OPEN
 
 
 def should_close(*, count: int, baseline: float) -> bool:
@@ -65,7 +66,7 @@ def _minute(moment: datetime) -> datetime:
 
 
 def _advance(state: SpikeState, moment: datetime, *, frozen: bool) -> None:
-    """Fold the minutes that ended before `moment` into the baseline."""
+    """Fold the minutes that ended before `moment` into the baseline (minutes without any count as 0)."""
     minute = _minute(moment)
     if state.bucket_start is None:
         state.bucket_start, state.bucket_count = minute, 0
@@ -76,8 +77,18 @@ def _advance(state: SpikeState, moment: datetime, *, frozen: bool) -> None:
     if not frozen:
         state.baseline = ALPHA * state.bucket_count + (1 - ALPHA) * state.baseline
         state.baseline *= (1 - ALPHA) ** (gap - 1)
-    state.minutes_seen += gap
     state.bucket_start, state.bucket_count = minute, 0
+
+
+def spikes_start(*, monitor_ids: Iterable[int], clock: datetime) -> None:
+    """Start the warm-up of monitors that have not listened before (their first batch's time)."""
+    wanted = set(monitor_ids)
+    known = set(SpikeState.objects.filter(monitor_id__in=wanted).values_list("monitor_id", flat=True))
+    if wanted - known:
+        SpikeState.objects.bulk_create(
+            [SpikeState(monitor_id=pk, started_at=clock) for pk in sorted(wanted - known)],
+            ignore_conflicts=True,
+        )
 
 
 @dataclass(frozen=True)
@@ -115,39 +126,46 @@ def top_terms(texts: Iterable[str], *, exclude: Iterable[str] = (), limit: int =
 def spikes_observe(*, negatives: dict[int, list[datetime]], clock: datetime) -> SpikeReport:
     """Feed the negative mentions just stored (per monitor, their times) to the rule; open and close alerts.
 
-    Runs inside the transaction that stored the matches, so that the window counts include them.
+    Runs inside the transaction that stored the matches, so that the window counts include them. A few
+    queries per batch whatever the number of monitors: the states (locked), the windows, the writes.
     """
     opened: list[int] = []
-    closed: list[int] = []
     open_alerts = {alert.monitor_id: alert for alert in Alert.objects.filter(status=Alert.Status.OPEN)}
-    for monitor_id in sorted(negatives):
-        times = sorted(negatives[monitor_id])
-        state, _ = SpikeState.objects.select_for_update().get_or_create(monitor_id=monitor_id)
-        known = list(
+    if negatives:
+        ids = sorted(negatives)
+        states = {s.monitor_id: s for s in SpikeState.objects.select_for_update().filter(monitor_id__in=ids)}
+        for pk in ids:
+            if pk not in states:  # a monitor created since its batch's spikes_start
+                states[pk] = SpikeState.objects.create(monitor_id=pk, started_at=min(negatives[pk]))
+        earliest = min(min(times) for times in negatives.values())
+        latest = max(max(times) for times in negatives.values())
+        known: dict[int, list[datetime]] = defaultdict(list)
+        for monitor_id, posted_at in (
             MonitorMatch.objects.filter(
-                monitor_id=monitor_id,
-                negative=True,
-                posted_at__gt=times[0] - WINDOW,
-                posted_at__lte=times[-1],
+                monitor_id__in=ids, negative=True, posted_at__gt=earliest - WINDOW, posted_at__lte=latest
             )
             .order_by("posted_at")
-            .values_list("posted_at", flat=True)
-        )
-        alert = open_alerts.get(monitor_id)
-        for moment in times:
-            _advance(state, moment, frozen=alert is not None)
-            state.bucket_count += 1
-            # The window is (moment - 60 s, moment].
-            count = bisect_right(known, moment) - bisect_right(known, moment - WINDOW)
-            if alert is None:
-                if should_open(count=count, baseline=state.baseline, minutes_seen=state.minutes_seen):
-                    alert = _open(monitor_id=monitor_id, moment=moment, count=count, baseline=state.baseline)
-                    open_alerts[monitor_id] = alert
-                    opened.append(alert.pk)
-            elif count > alert.peak_count:
-                alert.peak_count = count
-                alert.save(update_fields=["peak_count"])
-        state.save(update_fields=["bucket_start", "bucket_count", "baseline", "minutes_seen"])
+            .values_list("monitor_id", "posted_at")
+        ):
+            known[monitor_id].append(posted_at)
+        for monitor_id in ids:
+            state, times, alert = states[monitor_id], known[monitor_id], open_alerts.get(monitor_id)
+            for moment in sorted(negatives[monitor_id]):
+                _advance(state, moment, frozen=alert is not None)
+                state.bucket_count += 1
+                # The window is (moment - 60 s, moment].
+                count = bisect_right(times, moment) - bisect_right(times, moment - WINDOW)
+                if alert is None:
+                    if should_open(count=count, baseline=state.baseline, listened=moment - state.started_at):
+                        alert = _open(
+                            monitor_id=monitor_id, moment=moment, count=count, baseline=state.baseline
+                        )
+                        open_alerts[monitor_id] = alert
+                        opened.append(alert.pk)
+                elif count > alert.peak_count:
+                    alert.peak_count = count
+                    alert.save(update_fields=["peak_count"])
+        update_rows([states[pk] for pk in ids], ["bucket_start", "bucket_count", "baseline"])
     closed = alerts_close_due(clock=clock, open_alerts=list(open_alerts.values()))
     return SpikeReport(opened=opened, closed=closed)
 
