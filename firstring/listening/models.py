@@ -181,8 +181,10 @@ class SpikeState(models.Model):
     # The minute being counted, and its count so far; folded into the baseline when a later one starts.
     bucket_start = models.DateTimeField(null=True, blank=True)
     bucket_count = models.PositiveIntegerField(default=0)
-    # EWMA of negative mentions per minute over the closed minutes.
+    # EWMA of negative mentions per minute over the closed minutes, and how many minutes it has folded
+    # (to correct its start from zero, see spikes.baseline_estimate).
     baseline = models.FloatField(default=0.0)
+    minutes = models.PositiveIntegerField(default=0)
 
     def __str__(self) -> str:
         return f"spike state of monitor #{self.monitor_id}"

@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 MAX_POST_CHARS = 20_000
 
-_MATCHER: dict[str, tuple[tuple[tuple[int, int], ...], Matcher]] = {}
+_MATCHER: dict[str, tuple[tuple[object, ...], Matcher]] = {}
 
 
 def active_matcher() -> Matcher:
@@ -37,7 +37,11 @@ def active_matcher() -> Matcher:
         .order_by("pk")
         .values_list("pk", "version", "query", "languages", "source_kinds")
     )
-    signature = tuple((pk, version) for pk, version, *_ in rows)
+    # The whole rows, not only (id, version): ids come back after a rollback or a restored database.
+    signature = tuple(
+        (pk, version, query, tuple(langs or ()), tuple(kinds or ()))
+        for pk, version, query, langs, kinds in rows
+    )
     cached = _MATCHER.get("active")
     if cached is not None and cached[0] == signature:
         return cached[1]

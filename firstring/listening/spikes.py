@@ -2,8 +2,10 @@
 
 Time is the posts' own time (so a replayed firehose behaves as the live one did).
 
-- **Baseline.** Negative mentions are counted per minute; each closed minute is folded into an
-  exponentially weighted moving average with a half-life of 30 minutes (`λ`, negatives per minute).
+- **Baseline.** Negative mentions are counted per minute from when the monitor began listening; each
+  closed minute is folded into an exponentially weighted moving average with a half-life of 30 minutes
+  (`λ`, negatives per minute), corrected for its start at zero (divided by `1 - (1 - alpha)^n` after `n`
+  minutes, so that a young monitor's baseline is the mean so far rather than a fraction of it).
   Minutes without any count as zero. While an alert is open the baseline is frozen, so that a spike
   does not teach the baseline that spikes are normal.
 - **Open.** At every negative mention, `x` is the number of the monitor's negative mentions in the
@@ -65,18 +67,25 @@ def _minute(moment: datetime) -> datetime:
     return moment.replace(second=0, microsecond=0)
 
 
+def baseline_estimate(state: SpikeState) -> float:
+    """The EWMA corrected for its start at zero: after n minutes, divided by 1 - (1 - alpha)^n."""
+    if state.minutes == 0:
+        return 0.0
+    return state.baseline / (1 - (1 - ALPHA) ** state.minutes)
+
+
 def _advance(state: SpikeState, moment: datetime, *, frozen: bool) -> None:
     """Fold the minutes that ended before `moment` into the baseline (minutes without any count as 0)."""
     minute = _minute(moment)
     if state.bucket_start is None:
-        state.bucket_start, state.bucket_count = minute, 0
-        return
+        state.bucket_start, state.bucket_count = _minute(min(state.started_at, moment)), 0
     if minute <= state.bucket_start:
         return
     gap = int((minute - state.bucket_start) / MINUTE)
     if not frozen:
         state.baseline = ALPHA * state.bucket_count + (1 - ALPHA) * state.baseline
         state.baseline *= (1 - ALPHA) ** (gap - 1)
+        state.minutes += gap
     state.bucket_start, state.bucket_count = minute, 0
 
 
@@ -156,16 +165,15 @@ def spikes_observe(*, negatives: dict[int, list[datetime]], clock: datetime) -> 
                 # The window is (moment - 60 s, moment].
                 count = bisect_right(times, moment) - bisect_right(times, moment - WINDOW)
                 if alert is None:
-                    if should_open(count=count, baseline=state.baseline, listened=moment - state.started_at):
-                        alert = _open(
-                            monitor_id=monitor_id, moment=moment, count=count, baseline=state.baseline
-                        )
+                    baseline = baseline_estimate(state)
+                    if should_open(count=count, baseline=baseline, listened=moment - state.started_at):
+                        alert = _open(monitor_id=monitor_id, moment=moment, count=count, baseline=baseline)
                         open_alerts[monitor_id] = alert
                         opened.append(alert.pk)
                 elif count > alert.peak_count:
                     alert.peak_count = count
                     alert.save(update_fields=["peak_count"])
-        update_rows([states[pk] for pk in ids], ["bucket_start", "bucket_count", "baseline"])
+        update_rows([states[pk] for pk in ids], ["bucket_start", "bucket_count", "baseline", "minutes"])
     closed = alerts_close_due(clock=clock, open_alerts=list(open_alerts.values()))
     return SpikeReport(opened=opened, closed=closed)
 
@@ -213,10 +221,8 @@ def alerts_close_due(*, clock: datetime, open_alerts: Sequence[Alert] | None = N
             posted_at__gt=clock - CLOSE_WINDOW,
             posted_at__lte=clock,
         ).count()
-        baseline = (
-            SpikeState.objects.filter(monitor_id=alert.monitor_id).values_list("baseline", flat=True).first()
-        )
-        if should_close(count=count, baseline=baseline or 0.0):
+        state = SpikeState.objects.filter(monitor_id=alert.monitor_id).first()
+        if should_close(count=count, baseline=baseline_estimate(state) if state else 0.0):
             with transaction.atomic():
                 Alert.objects.filter(pk=alert.pk, status=Alert.Status.OPEN).update(
                     status=Alert.Status.CLOSED, closed_at=clock

@@ -15,7 +15,9 @@ import json
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from html import escape as html_escape
 from pathlib import Path
 from typing import Any
 
@@ -248,3 +250,71 @@ def build_replay(
         spike_brand=spike_brand,
         counts=counts,
     )
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    title: str
+    link: str
+    summary: str
+    published: datetime
+    author: str = ""
+
+
+def feed_items(*, brands: Sequence[Brand], count: int, start: datetime, seed: int = 1) -> list[FeedItem]:
+    """Blog and news items: a third quote a support tweet about a brand, the rest is chatter."""
+    rng = random.Random(seed)
+    chatter, _ = _chatter(rng)
+    items = []
+    for index in range(count):
+        if index % 3 == 0:
+            brand = brands[index % len(brands)]
+            body = rng.choice(brand.texts)
+            title = f"Readers write about {brand.handle}"
+        else:
+            body = rng.choice(chatter)
+            title = f"Notes from the week, part {index}"
+        items.append(
+            FeedItem(
+                title=title,
+                link=f"https://blog.example/posts/{index}?utm_source=feed",
+                summary=f"<p>{html_escape(body)}</p>",
+                published=start.replace(microsecond=0) + timedelta(minutes=index),
+                author=f"Writer {index % 4}",
+            )
+        )
+    return items
+
+
+def rss_feed(items: Sequence[FeedItem], *, title: str = "Example blog") -> bytes:
+    """An RSS 2.0 document, as a blog serves it."""
+    entries = "".join(
+        f"<item><title>{html_escape(i.title)}</title><link>{html_escape(i.link)}</link>"
+        f"<guid isPermaLink='false'>{html_escape(i.link)}#guid</guid>"
+        f"<pubDate>{format_datetime(i.published, usegmt=True)}</pubDate>"
+        f"<author>{html_escape(i.author)}</author>"
+        f"<description>{html_escape(i.summary)}</description></item>"
+        for i in items
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
+        f"<title>{html_escape(title)}</title><link>https://blog.example/</link><language>en</language>"
+        f"<description>Posts</description>{entries}</channel></rss>"
+    ).encode()
+
+
+def atom_feed(items: Sequence[FeedItem], *, title: str = "Example news") -> bytes:
+    """An Atom 1.0 document, as a news site serves it."""
+    entries = "".join(
+        f"<entry><title>{html_escape(i.title)}</title><link href='{html_escape(i.link)}'/>"
+        f"<id>tag:news.example,2026:{html_escape(i.link)}</id>"
+        f"<updated>{i.published.strftime('%Y-%m-%dT%H:%M:%SZ')}</updated>"
+        f"<author><name>{html_escape(i.author)}</name></author>"
+        f"<summary type='html'>{html_escape(i.summary)}</summary></entry>"
+        for i in items
+    )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+        f"<title>{html_escape(title)}</title><id>tag:news.example,2026:feed</id>"
+        f"<updated>2026-11-24T12:00:00Z</updated>{entries}</feed>"
+    ).encode()
