@@ -83,3 +83,32 @@ def test_mentions_filter_by_monitor_tone_and_status(api, monitor, bluesky_source
     assert items[0]["monitor_ids"] == [acme.pk]
     assert api("get", "/listening/mentions?tone=angry").status_code == 422
     assert api("get", "/listening/mentions?status=lost").status_code == 422
+
+
+def test_the_admin_checks_queries_and_bumps_the_version(admin_user):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(admin_user)
+    form = {
+        "name": "Acme",
+        "query": "(acme",
+        "languages": "[]",
+        "source_kinds": "[]",
+        "enabled": "on",
+        "alert_webhook_url": "",
+        "alert_emails": "[]",
+    }
+    response = client.post("/admin/listening/monitor/add/", form)
+    assert response.status_code == 200 and "never closed" in response.content.decode()
+    response = client.post(
+        "/admin/listening/monitor/add/", {**form, "query": "acme", "source_kinds": '["myspace"]'}
+    )
+    assert response.status_code == 200 and "source kinds among" in response.content.decode()
+    response = client.post("/admin/listening/monitor/add/", {**form, "query": "acme"})
+    assert response.status_code == 302
+    monitor = Monitor.objects.get()
+    client.post(f"/admin/listening/monitor/{monitor.pk}/change/", {**form, "query": "acme OR globex"})
+    monitor.refresh_from_db()
+    assert (monitor.query, monitor.version) == ("acme OR globex", 2)
+    assert client.get("/admin/listening/source/add/").status_code == 200
