@@ -40,10 +40,12 @@ INSTALLED_APPS = [
     "firstring.accounts",
     "firstring.customers",
     "firstring.channels",
+    "firstring.sla",
     "firstring.conversations",
     "firstring.insights",
     "firstring.routing",
     "firstring.listening",
+    "firstring.escalations",
     "firstring.api",
     "firstring.ops",
     "firstring.web",
@@ -212,6 +214,9 @@ if FIRSTRING_TASKS_BACKEND == "rq":
 RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 300}}
 # How often each worker beats (for /healthz) and runs its periodic jobs (the outbox sweep).
 FIRSTRING_WORKER_BEAT_SECONDS = env_int("FIRSTRING_WORKER_BEAT_SECONDS", 10)
+# How often a worker of the database queue looks for new tasks. New messages are routed by such a task,
+# so this bounds the time from a message stored to its offer ringing (RQ workers are woken at once).
+FIRSTRING_WORKER_POLL_MS = env_int("FIRSTRING_WORKER_POLL_MS", 50)
 
 # Live updates: in-process by default; Redis when several processes must share them.
 CHANNEL_LAYER = env_str("FIRSTRING_CHANNEL_LAYER", "memory")
@@ -241,6 +246,11 @@ FIRSTRING_ROUTING_RELAX_SECONDS = [
     int(s) for s in env_list("FIRSTRING_ROUTING_RELAX_SECONDS", ["60", "180", "600"])
 ]
 FIRSTRING_ROUTING_MISSES_BEFORE_AWAY = env_int("FIRSTRING_ROUTING_MISSES_BEFORE_AWAY", 3)
+# Staff alerts (service levels at risk or missed, escalations) are shown in the app and e-mailed; with
+# this set they are also POSTed as Slack-compatible JSON ({"text": …}) to this URL.
+FIRSTRING_ALERT_WEBHOOK_URL = env_str("FIRSTRING_ALERT_WEBHOOK_URL", "")
+# An escalation nobody acknowledged in this many minutes is passed to the next manager.
+FIRSTRING_ESCALATION_ACK_MINUTES = env_int("FIRSTRING_ESCALATION_ACK_MINUTES", 10)
 FIRSTRING_CHANNEL_PLUGINS = env_list(
     "FIRSTRING_CHANNEL_PLUGINS",
     ["firstring.channels.api", "firstring.channels.email"],

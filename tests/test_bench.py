@@ -76,11 +76,16 @@ def test_email_imports_a_mailbox_over_imap(own_database):
 
 
 def test_route_makes_every_decision_it_times(own_database):
-    result = route_bench.main(["--agents", "6", "--waiting", "30", "--decisions", "12"])
+    result = route_bench.main(
+        ["--agents", "6", "--waiting", "30", "--decisions", "12", "--probes", "3", "--probe-agents", "2"]
+    )
     assert result["database"] == connection.vendor
     assert result["offers"] > 0 and result["offers"] + result["no_agent"] == 12
     assert result["still_waiting"] < 30
     assert 0 < result["decision_p50_ms"] <= result["decision_p99_ms"]
+    # Each probe message reached an agent's screen as an offer through the served app and its worker.
+    assert result["probes"] == 3
+    assert 0 < result["offer_p50_ms"] <= result["offer_p95_ms"]
 
 
 def test_listen_stores_every_match_and_alerts_on_the_planted_spike_only(own_database):

@@ -66,7 +66,11 @@ class Conversation(models.Model):
     snoozed_until = models.DateTimeField(null=True, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
 
-    # Service-level due times; the routing app fills them.
+    # Service levels: the policy that applied when last measured, and when each target falls due (null:
+    # no target, or met). Set by conversations.services.sla whenever what they depend on changes.
+    sla_policy = models.ForeignKey(
+        "sla.SlaPolicy", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     first_response_due_at = models.DateTimeField(null=True, blank=True)
     next_response_due_at = models.DateTimeField(null=True, blank=True)
     resolution_due_at = models.DateTimeField(null=True, blank=True)
@@ -97,6 +101,10 @@ class Conversation(models.Model):
             ),
             models.Index(fields=["waiting_since", "id"], condition=_UNRESOLVED, name="conv_open_waiting"),
             models.Index(fields=["first_response_due_at", "id"], condition=_UNRESOLVED, name="conv_open_sla"),
+            models.Index(fields=["next_response_due_at"], condition=_UNRESOLVED, name="conv_open_next_due"),
+            models.Index(
+                fields=["resolution_due_at"], condition=_UNRESOLVED, name="conv_open_resolution_due"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -220,6 +228,9 @@ class ConversationEvent(models.Model):
         MERGED = "merged", "Customers merged"
         SPLIT = "split", "Identity split off"
         ESCALATED = "escalated", "Escalated"
+        DEESCALATED = "deescalated", "Escalation resolved"
+        SLA_WARNING = "sla_warning", "Service level at risk"
+        SLA_BREACHED = "sla_breached", "Service level missed"
         DELIVERY_FAILED = "delivery_failed", "Delivery failed"
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="events")

@@ -12,6 +12,9 @@ class Customer(models.Model):
     name = models.CharField(max_length=200, blank=True)
     language = models.CharField(max_length=16, blank=True)
     company = models.CharField(max_length=200, blank=True)
+    # What the customer is worth to the company ("vip", "enterprise" …): service-level policies and the
+    # router's ranking read it.
+    tier = models.CharField(max_length=32, blank=True)
     notes = models.TextField(blank=True)
     custom_attributes = models.JSONField(default=dict, blank=True)
     tags = models.ManyToManyField(Tag, related_name="customers", blank=True)

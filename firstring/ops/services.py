@@ -41,6 +41,18 @@ def _route() -> None:
     route_waiting()
 
 
+def _watch_service_levels() -> None:
+    from firstring.routing.services import sla_watch
+
+    sla_watch()
+
+
+def _climb_escalations() -> None:
+    from firstring.escalations.services import escalations_climb
+
+    escalations_climb()
+
+
 def _compact_inbox_counts() -> None:
     from firstring.conversations.services import inbox_counts_compact
 
@@ -64,6 +76,8 @@ PERIODIC_JOBS: list[tuple[str, Callable[[], None]]] = [
     ("outbox sweep", _sweep_outbox),
     ("inbox counts compaction", _compact_inbox_counts),
     ("routing", _route),
+    ("service levels", _watch_service_levels),
+    ("escalations", _climb_escalations),
     ("channel polls", _poll_channels),
 ]
 

@@ -142,3 +142,55 @@ class RoutingEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} (task {self.task_id})"
+
+
+class SlaAlert(models.Model):
+    """A service-level target about to be missed, or missed: raised once per target and due time."""
+
+    class Kind(models.TextChoices):
+        WARNING = "warning", "At risk"
+        BREACH = "breach", "Missed"
+
+    class Target(models.TextChoices):
+        FIRST_RESPONSE = "first_response", "First response"
+        NEXT_RESPONSE = "next_response", "Next response"
+        RESOLUTION = "resolution", "Resolution"
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="sla_alerts")
+    target = models.CharField(max_length=16, choices=Target.choices)
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    due_at = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            # Several workers watch at once: the row, not a check, decides who raises the alert.
+            models.UniqueConstraint(fields=["conversation", "target", "kind", "due_at"], name="slaalert_once")
+        ]
+        indexes = [models.Index(fields=["kind", "created_at"], name="slaalert_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.get_target_display()} {self.get_kind_display().lower()} on #{self.conversation_id}"
+
+
+class Notification(models.Model):
+    """Something a staff member should know at once: shown in the app, and sent by e-mail."""
+
+    class Kind(models.TextChoices):
+        SLA_WARNING = "sla_warning", "Service level at risk"
+        SLA_BREACH = "sla_breach", "Service level missed"
+        ESCALATION = "escalation", "Escalation"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    text = models.CharField(max_length=300)
+    url = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        indexes = [models.Index(fields=["user", "read_at", "-created_at"], name="notification_unread")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.user_id}: {self.text}"

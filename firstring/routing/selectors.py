@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
 from firstring.accounts.models import User
+from firstring.conversations.models import Conversation
 from firstring.lib.errors import NotFound
-from firstring.routing.models import AgentState, RoutingEvent, RoutingTask
+from firstring.routing.models import AgentState, Notification, RoutingEvent, RoutingTask, SlaAlert
 
 
 def agent_presence(*, user: User) -> str:
@@ -40,3 +44,92 @@ def offer_get_for_agent(*, user: User, task_id: int) -> RoutingTask:
     if task is None:
         raise NotFound(f"offer {task_id} not found")
     return task
+
+
+def notifications_unread(*, user: User, limit: int = 10) -> tuple[list[Notification], int]:
+    """The user's latest unread notifications, and how many are unread in all."""
+    unread = Notification.objects.filter(user=user, read_at__isnull=True)
+    return list(unread.order_by("-created_at", "-id")[:limit]), unread.count()
+
+
+@dataclass
+class QueueRow:
+    team: str
+    channel_kind: str
+    waiting: int
+    ringing: int
+    longest_wait_seconds: int
+
+
+@dataclass
+class AgentRow:
+    user: User
+    presence: str
+    since: datetime
+    held: dict[str, int]
+    ringing: int
+
+
+@dataclass
+class Snapshot:
+    queues: list[QueueRow]
+    agents: list[AgentRow]
+    # Conversations started in the window whose first-response target is settled: met in time, missed.
+    first_response_met: int
+    first_response_missed: int
+
+    @property
+    def service_level(self) -> float | None:
+        settled = self.first_response_met + self.first_response_missed
+        return round(100 * self.first_response_met / settled, 1) if settled else None
+
+
+def supervisor_snapshot(*, window: timedelta = timedelta(hours=24)) -> Snapshot:
+    """Queues by team and channel, agents' states and loads, and the service level now."""
+    from firstring.routing.services.router import agent_loads
+
+    now = timezone.now()
+    live = RoutingTask.objects.filter(status__in=[RoutingTask.Status.WAITING, RoutingTask.Status.OFFERED])
+    rows = (
+        live.values("team__name", "channel_kind")
+        .annotate(
+            waiting=Count("id", filter=Q(status=RoutingTask.Status.WAITING)),
+            ringing=Count("id", filter=Q(status=RoutingTask.Status.OFFERED)),
+            oldest=Min("enqueued_at"),
+        )
+        .order_by("team__name", "channel_kind")
+    )
+    queues = [
+        QueueRow(
+            team=row["team__name"] or "No team",
+            channel_kind=row["channel_kind"],
+            waiting=row["waiting"],
+            ringing=row["ringing"],
+            longest_wait_seconds=int((now - row["oldest"]).total_seconds()),
+        )
+        for row in rows
+    ]
+    states = list(
+        AgentState.objects.filter(user__is_active=True)
+        .exclude(presence=AgentState.Presence.OFFLINE)
+        .select_related("user")
+        .order_by("presence", "user__name")
+    )
+    loads = agent_loads(state.user_id for state in states)
+    agents = [
+        AgentRow(
+            user=state.user,
+            presence=state.presence,
+            since=state.presence_changed_at,
+            held=dict(loads[state.user_id].held),
+            ringing=sum(loads[state.user_id].ringing.values()),
+        )
+        for state in states
+    ]
+    started = Conversation.objects.filter(created_at__gte=now - window, sla_policy__isnull=False)
+    missed_ids = SlaAlert.objects.filter(
+        kind=SlaAlert.Kind.BREACH, target=SlaAlert.Target.FIRST_RESPONSE, conversation__in=started
+    ).values("conversation_id")
+    missed = started.filter(pk__in=missed_ids).count()
+    met = started.filter(first_response_at__isnull=False).exclude(pk__in=missed_ids).count()
+    return Snapshot(queues=queues, agents=agents, first_response_met=met, first_response_missed=missed)

@@ -147,3 +147,24 @@ def valid(form: forms.Form) -> dict[str, Any]:
     if not form.is_valid():
         raise InvalidInput(form_errors(form))
     return form.cleaned_data
+
+
+class EscalateForm(forms.Form):
+    reason = forms.CharField(max_length=2000)
+    # Blank: the manager on duty.
+    manager = forms.IntegerField(min_value=1, required=False)
+
+
+class EscalationResolveForm(forms.Form):
+    outcome = forms.CharField(max_length=2000)
+    lesson_title = forms.CharField(max_length=200, required=False)
+    lesson_text = forms.CharField(max_length=20_000, required=False)
+
+
+class LessonForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    text = forms.CharField(max_length=20_000)
+
+
+class LessonSearchForm(forms.Form):
+    q = forms.CharField(max_length=200, required=False, strip=True)

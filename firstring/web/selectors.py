@@ -20,7 +20,7 @@ from firstring.customers.models import Customer, Identity
 from firstring.customers.services import customer_resolve
 from firstring.lib.errors import InvalidInput, NotFound
 from firstring.routing.models import AgentState
-from firstring.routing.selectors import agent_presence, offers_for_agent
+from firstring.routing.selectors import agent_presence, notifications_unread, offers_for_agent
 
 CUSTOMER_SEARCH_LIMIT = 50
 
@@ -193,4 +193,10 @@ def routing_bar(*, user: User) -> dict[str, Any]:
         "presence": agent_presence(user=user),
         "presences": AgentState.Presence.choices,
         "offers": list(offers_for_agent(user=user)),
+        **notifications(user=user),
     }
+
+
+def notifications(*, user: User) -> dict[str, Any]:
+    latest, unread = notifications_unread(user=user)
+    return {"notifications": latest, "unread": unread}

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from firstring.web.views import conversation, customers, inbox, routing
+from firstring.web.views import conversation, customers, escalations, inbox, routing, supervisor
 
 app_name = "web"
 
@@ -27,6 +27,23 @@ urlpatterns = [
     path("routing/offers/", routing.offers, name="routing-offers"),
     path("routing/offers/<int:task_id>/accept/", routing.accept, name="offer-accept"),
     path("routing/offers/<int:task_id>/decline/", routing.decline, name="offer-decline"),
+    path("conversations/<int:conversation_id>/escalate/", escalations.escalate, name="conversation-escalate"),
+    path("escalations/", escalations.escalation_list, name="escalations"),
+    path("escalations/<int:escalation_id>/", escalations.escalation_detail, name="escalation"),
+    *[
+        path(
+            f"escalations/<int:escalation_id>/{action}/",
+            escalations.escalation_action,
+            {"action": action},
+            name=f"escalation-{action}",
+        )
+        for action in ("acknowledge", "take", "resolve")
+    ],
+    path("lessons/", escalations.lessons, name="lessons"),
+    path("supervisor/", supervisor.supervisor, name="supervisor"),
+    path("notifications/", routing.notifications, name="notifications"),
+    path("notifications/<int:notification_id>/open/", routing.notification_open, name="notification-open"),
+    path("notifications/read/", routing.notifications_clear, name="notifications-clear"),
     path("customers/", customers.customer_list, name="customers"),
     path("customers/<int:customer_id>/", customers.customer_detail, name="customer"),
     path("customers/<int:customer_id>/merge/", customers.customer_merge_view, name="customer-merge"),

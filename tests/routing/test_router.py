@@ -281,6 +281,34 @@ def test_a_pass_considers_no_more_than_it_may(waiting, make_agent, billing_team)
     assert len(route_waiting(scan=4)) == 1
 
 
+def test_new_work_routes_through_its_own_team_queue_past_another_team_backlog(
+    receive, email_channel, make_agent, billing_team, support_team
+):
+    make_agent("ana")  # in support only
+    for n in range(3):
+        backlog = task_enqueue(
+            conversation=receive(email=f"b{n}@example.com", channel=email_channel).conversation
+        )
+        assert backlog is not None
+        RoutingTask.objects.filter(pk=backlog.pk).update(team=billing_team)
+    new = receive(email="new@example.com", channel=email_channel).conversation
+    assert task_enqueue(conversation=new) is not None
+    assert route_waiting(scan=2) == []  # the whole queue: the backlog comes first
+    offers = route_waiting(scan=2, team_ids=[support_team.pk])
+    assert [o.task.conversation_id for o in offers] == [new.pk]
+
+
+def test_a_decline_rings_the_next_agent_at_once(waiting, make_agent, django_capture_on_commit_callbacks):
+    ana, bo = make_agent("ana"), make_agent("bo")
+    AgentState.objects.filter(user=bo).update(last_offered_at=timezone.now())
+    task = waiting("decline@example.com")
+    route_waiting()
+    assert _offered_to(task) == "ana"
+    with django_capture_on_commit_callbacks(execute=True):
+        offer_decline(task=task, agent=ana)
+    assert _offered_to(task) == "bo"
+
+
 def test_the_sweep_queues_waiting_customers_nobody_has(receive, email_channel, agent):
     waiting_customer = receive(email="l@example.com", channel=email_channel).conversation
     assigned = receive(email="m@example.com", channel=email_channel).conversation

@@ -3,6 +3,7 @@
 from firstring.conversations.attachments import InboundAttachment
 from firstring.conversations.services.actions import (
     conversation_assign,
+    conversation_set_escalated,
     conversation_set_priority,
     conversation_set_status,
     conversation_set_tags,
@@ -24,6 +25,7 @@ __all__ = [
     "InboundAttachment",
     "ReceiveResult",
     "conversation_assign",
+    "conversation_set_escalated",
     "conversation_set_priority",
     "conversation_set_status",
     "conversation_set_tags",

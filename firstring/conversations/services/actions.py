@@ -13,6 +13,7 @@ from firstring.accounts.models import Tag, Team, User
 from firstring.conversations import live
 from firstring.conversations.access import teams_assignable_by
 from firstring.conversations.models import Conversation, ConversationEvent, Message
+from firstring.conversations.services.sla import conversation_sla_apply
 from firstring.lib.errors import Forbidden, InvalidInput, NotFound
 from firstring.lib.sanitize import text_to_html
 
@@ -47,7 +48,14 @@ def conversation_set_status(
         conversation.snoozed_until = snoozed_until if status == Conversation.Status.SNOOZED else None
         conversation.resolved_at = timezone.now() if status == Conversation.Status.RESOLVED else None
         conversation.updated_at = timezone.now()
-        conversation.save(update_fields=["status", "snoozed_until", "resolved_at", "updated_at"])
+        fields = [
+            "status",
+            "snoozed_until",
+            "resolved_at",
+            "updated_at",
+            *conversation_sla_apply(conversation),
+        ]
+        conversation.save(update_fields=fields)
         _record(conversation, actor, ConversationEvent.Kind.STATUS, {"from": previous, "to": status})
     return conversation
 
@@ -131,7 +139,7 @@ def conversation_set_priority(
         previous = conversation.priority
         conversation.priority = priority
         conversation.updated_at = timezone.now()
-        conversation.save(update_fields=["priority", "updated_at"])
+        conversation.save(update_fields=["priority", "updated_at", *conversation_sla_apply(conversation)])
         _record(
             conversation,
             actor,
@@ -141,6 +149,24 @@ def conversation_set_priority(
                 "to": Conversation.Priority(priority).label.lower(),
             },
         )
+    return conversation
+
+
+def conversation_set_escalated(
+    *, conversation: Conversation, escalated: bool, actor: User | None, reason: str = ""
+) -> Conversation:
+    """Mark the conversation escalated to management (the escalations app decides when) or not any more."""
+    with transaction.atomic():
+        conversation = _locked(conversation)
+        if (conversation.escalated_at is not None) == escalated:
+            return conversation
+        conversation.escalated_at = timezone.now() if escalated else None
+        conversation.updated_at = timezone.now()
+        conversation.save(update_fields=["escalated_at", "updated_at"])
+        if escalated:
+            _record(conversation, actor, ConversationEvent.Kind.ESCALATED, {"reason": reason[:500]})
+        else:
+            _record(conversation, actor, ConversationEvent.Kind.DEESCALATED, {"outcome": reason[:500]})
     return conversation
 
 

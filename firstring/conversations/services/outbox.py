@@ -18,6 +18,7 @@ from firstring.channels.registry import DeliveryError, get_kind
 from firstring.conversations import live
 from firstring.conversations.attachments import InboundAttachment, check_attachment_sizes, store_attachment
 from firstring.conversations.models import Conversation, ConversationEvent, Message
+from firstring.conversations.services.sla import conversation_sla_apply
 from firstring.customers.models import Identity
 from firstring.lib.errors import InvalidInput
 from firstring.lib.sanitize import excerpt, sanitize_html, text_to_html
@@ -80,7 +81,7 @@ def reply_send(
         conversation.last_message_excerpt = excerpt(text, 200)
         conversation.message_count += 1
         conversation.updated_at = now
-        conversation.save(update_fields=fields)
+        conversation.save(update_fields=fields + conversation_sla_apply(conversation))
         message_id, conversation_id, team_id = message.pk, conversation.pk, conversation.team_id
         transaction.on_commit(lambda: deliver_message.enqueue(message_id))
         transaction.on_commit(

@@ -16,12 +16,14 @@ from firstring.channels.models import Channel
 from firstring.conversations import live, pipeline
 from firstring.conversations.attachments import InboundAttachment, check_attachment_sizes, store_attachments
 from firstring.conversations.models import Conversation, ConversationEvent, Message
+from firstring.conversations.services.sla import SLA_FIELDS, conversation_sla_apply
 from firstring.customers.identities import IdentityClaim
 from firstring.customers.models import Customer
 from firstring.customers.services import FoundCustomer, Sender, customers_find_or_create
 from firstring.lib.bulk import update_rows
 from firstring.lib.errors import DomainError, InvalidInput, TooLarge
 from firstring.lib.sanitize import excerpt, html_to_text, sanitize_html, text_to_html
+from firstring.sla.services import SlaBook
 
 MAX_TEXT_CHARS = 200_000
 
@@ -189,6 +191,10 @@ def _store(batch: Sequence[tuple[int, Inbound]]) -> dict[int, ReceiveResult]:
         results[position] = ReceiveResult(
             customer=sender.customer, conversation=conversation, message=message, created=True
         )
+    threading.measure_service_levels(
+        channel_kinds={inbound.channel.pk: inbound.channel.kind for _, inbound in batch},
+        tiers={sender.customer.pk: sender.customer.tier for sender in found},
+    )
     threading.save()
     Message.objects.bulk_create([message for message, _ in messages])
     store_attachments(
@@ -309,6 +315,17 @@ class _Threading:
         conversation.last_message_excerpt = excerpt(message.text, 200)
         conversation.message_count += 1
 
+    def measure_service_levels(self, *, channel_kinds: dict[int, str], tiers: dict[int, str]) -> None:
+        """Due times for every conversation the batch started or continued, with one load of the policies."""
+        book = SlaBook()
+        for conversation in [*self.new, *self.touched.values()]:
+            conversation_sla_apply(
+                conversation,
+                book=book,
+                channel_kind=channel_kinds.get(conversation.channel_id),
+                customer_tier=tiers.get(conversation.customer_id),
+            )
+
     def save(self) -> None:
         if self.new:
             Conversation.objects.bulk_create(self.new)
@@ -328,6 +345,7 @@ _TOUCHED_FIELDS = [
     "status",
     "resolved_at",
     "snoozed_until",
+    *SLA_FIELDS,
 ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from django.conf import settings
@@ -12,7 +13,9 @@ from firstring.accounts.models import User
 from firstring.conversations.services import conversation_assign
 from firstring.lib.errors import Conflict, InvalidInput
 from firstring.routing.models import AgentState, RoutingEvent, RoutingTask
-from firstring.routing.services.router import notify_agent
+from firstring.routing.services.router import notify_agent, route_waiting
+
+logger = logging.getLogger(__name__)
 
 
 def presence_set(*, user: User, presence: str) -> AgentState:
@@ -62,7 +65,19 @@ def offer_decline(*, task: RoutingTask, agent: User) -> RoutingTask:
     with transaction.atomic():
         task = _locked_offer(task, agent)
         _back_to_queue(task, agent, RoutingEvent.Kind.DECLINED, timezone.now())
+        team_id = task.team_id
+        transaction.on_commit(lambda: _reoffer(team_id))
     return task
+
+
+def _reoffer(team_id: int | None) -> None:
+    """Right after a decline, not on the worker's next beat: the task to the next agent, and the agent
+    who passed, now free, to the next task."""
+    try:
+        route_waiting(team_ids=[team_id], max_offers=2)
+    except Exception:
+        # The decline is stored; the worker's periodic pass offers the work again.
+        logger.exception("routing after a decline failed")
 
 
 def offers_expire(*, now: datetime | None = None) -> int:

@@ -42,7 +42,7 @@ def tasks_for_messages(message_ids: Sequence[int]) -> None:
     if queued:
         from firstring.routing.services.router import route_waiting
 
-        route_waiting()
+        route_waiting(team_ids={task.team_id for task in queued})
 
 
 def tasks_sweep(*, limit: int = 500) -> int:

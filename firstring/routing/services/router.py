@@ -9,7 +9,7 @@ serialised by the IMMEDIATE transactions and the same code is correct.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -39,13 +39,24 @@ class Offer:
     step: int
 
 
-def route_waiting(*, max_offers: int = 100, scan: int = 500, now: datetime | None = None) -> list[Offer]:
+def route_waiting(
+    *,
+    max_offers: int = 100,
+    scan: int = 500,
+    team_ids: Collection[int | None] | None = None,
+    now: datetime | None = None,
+) -> list[Offer]:
     """Offer waiting tasks, highest rank first, each to the best agent free for it.
 
     Considers up to `scan` tasks and makes up to `max_offers` offers. A task nobody can take yet (its
     team is away, its agents are full, its skill is rare) does not hold up the tasks behind it: the
     scan goes on, and tasks that ask for the same (team, kind, step, needs) are passed over at once,
     since within one pass loads only grow.
+
+    `team_ids` limits the pass to those teams' queues (None in it: tasks of no team). New work routes
+    through its own team's queue at once, however long other teams' backlogs are, which a pass over
+    the whole queue would first have to scan; the periodic pass over every team moves tasks that waited
+    long enough to go to anyone.
     """
     now = now or timezone.now()
     offers: list[Offer] = []
@@ -60,6 +71,9 @@ def route_waiting(*, max_offers: int = 100, scan: int = 500, now: datetime | Non
             .select_related("conversation", "team__routing")
             .order_by("rank_at", "id")
         )
+        if team_ids is not None:
+            in_teams = Q(team_id__in=[team for team in team_ids if team is not None])
+            waiting = waiting.filter(in_teams | Q(team__isnull=True) if None in team_ids else in_teams)
         hopeless: set[tuple[object, ...]] = set()
         considered = 0
         after: tuple[datetime, int] | None = None

@@ -9,7 +9,7 @@ from django import template
 from django.utils import timezone
 
 from firstring.channels.registry import get_kind
-from firstring.conversations.models import ConversationEvent
+from firstring.conversations.models import Conversation, ConversationEvent
 from firstring.web import selectors
 
 register = template.Library()
@@ -90,6 +90,15 @@ def event_sentence(event: ConversationEvent) -> str:
     if kind == ConversationEvent.Kind.ESCALATED:
         reason = data.get("reason")
         return f"{who} escalated it" + (f": {reason}" if reason else "")
+    if kind == ConversationEvent.Kind.DEESCALATED:
+        outcome = data.get("outcome")
+        return f"{who} resolved the escalation" + (f": {outcome}" if outcome else "")
+    if kind in (ConversationEvent.Kind.SLA_WARNING, ConversationEvent.Kind.SLA_BREACHED):
+        target = _value(data.get("target"), "a target").replace("_", " ")
+        policy = f" ({data['policy']})" if data.get("policy") else ""
+        if kind == ConversationEvent.Kind.SLA_WARNING:
+            return f"The {target} target{policy} will be missed soon"
+        return f"The {target} target{policy} was missed"
     if kind == ConversationEvent.Kind.DELIVERY_FAILED:
         attempts = data.get("attempts")
         after = f" after {attempts} attempts" if attempts else ""
@@ -97,3 +106,33 @@ def event_sentence(event: ConversationEvent) -> str:
     if kind == ConversationEvent.Kind.CREATED:
         return "Conversation started"
     return f"{who}: {event.get_kind_display()}"
+
+
+@register.filter
+def sla_targets(conversation: Conversation) -> list[tuple[str, datetime, bool]]:
+    """The service-level targets still open on a conversation: (label, due time, overdue)."""
+    now = timezone.now()
+    targets = [
+        ("First response", conversation.first_response_due_at),
+        ("Next response", conversation.next_response_due_at),
+        ("Resolution", conversation.resolution_due_at),
+    ]
+    return [(label, due, due <= now) for label, due in targets if due is not None]
+
+
+@register.filter
+def duration(seconds: int) -> str:
+    """12 s, 4 min 5 s, 2 h 10 min, 3 d 4 h."""
+    seconds = max(0, int(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60} s"
+    if seconds < 86400:
+        return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+    return f"{seconds // 86400} d {seconds % 86400 // 3600} h"
+
+
+@register.filter
+def waiting_total(queues: list[Any]) -> int:
+    return sum(queue.waiting for queue in queues)

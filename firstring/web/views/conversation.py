@@ -26,6 +26,7 @@ from firstring.conversations.services import (
     reply_send,
 )
 from firstring.conversations.services.actions import user_get_assignable
+from firstring.escalations.selectors import escalation_live_for, managers
 from firstring.lib.errors import NotFound
 from firstring.web import selectors
 from firstring.web.errors import agent_view, is_htmx
@@ -70,6 +71,8 @@ def _context(user: User, conversation: Conversation) -> dict[str, Any]:
         "statuses": Conversation.Status.choices,
         "priorities": Conversation.Priority.choices,
         "tag_names": ", ".join(tag.name for tag in conversation.tags.all()),
+        "escalation": escalation_live_for(conversation=conversation),
+        "managers": managers(),
     }
 
 

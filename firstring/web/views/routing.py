@@ -9,7 +9,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from firstring.accounts.models import User
 from firstring.routing.selectors import offer_get_for_agent
-from firstring.routing.services import offer_accept, offer_decline, presence_set
+from firstring.routing.services import (
+    notification_read,
+    notifications_read_all,
+    offer_accept,
+    offer_decline,
+    presence_set,
+)
 from firstring.web import selectors
 from firstring.web.errors import agent_view, is_htmx
 from firstring.web.forms import PresenceForm, valid
@@ -61,3 +67,27 @@ def decline(request: HttpRequest, task_id: int) -> HttpResponse:
     task = offer_get_for_agent(user=_user(request), task_id=task_id)
     offer_decline(task=task, agent=_user(request))
     return _bar(request, "offers")
+
+
+@require_GET
+@agent_view
+def notifications(request: HttpRequest) -> HttpResponse:
+    return _bar(request, "notifications")
+
+
+@require_POST
+@agent_view
+def notification_open(request: HttpRequest, notification_id: int) -> HttpResponse:
+    """Mark it read and go where it points (only our own paths: a notification's url is ours)."""
+    notification = notification_read(user=_user(request), notification_id=notification_id)
+    url = (
+        notification.url if notification.url.startswith("/") and not notification.url.startswith("//") else ""
+    )
+    return redirect(url or "web:inbox")
+
+
+@require_POST
+@agent_view
+def notifications_clear(request: HttpRequest) -> HttpResponse:
+    notifications_read_all(user=_user(request))
+    return _bar(request, "notifications")

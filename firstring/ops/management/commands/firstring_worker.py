@@ -39,6 +39,8 @@ class Command(BaseCommand):
         beat = options["beat_seconds"] or settings.FIRSTRING_WORKER_BEAT_SECONDS
         if beat <= 0:
             raise CommandError("the beat interval must be positive")
+        if settings.FIRSTRING_WORKER_POLL_MS <= 0:
+            raise CommandError("FIRSTRING_WORKER_POLL_MS must be positive")
         backend_config = cast(dict[str, Any], settings.TASKS["default"])
         queues = list(backend_config.get("QUEUES") or ["default"])
         periodic = None
@@ -66,7 +68,7 @@ class Command(BaseCommand):
                     "db_worker",
                     queue_name=",".join(queues),
                     batch=options["batch"],
-                    interval=0.2,
+                    interval=settings.FIRSTRING_WORKER_POLL_MS / 1000,
                     reload=False,
                     startup_delay=False,
                 )

@@ -139,11 +139,19 @@
         if (data.type === "conversation.changed" && data.conversation_id === id) refresh();
       });
     }
+    const board = document.querySelector("[data-live=supervisor]");
+    if (board) {
+      const refresh = debounce(function () { htmx.trigger(document.body, "board-changed"); }, 1000);
+      handlers.push(function (data) { if (data.type === "conversation.changed") refresh(); });
+    }
     // Offers ring on every page: a notice makes the routing bar fetch them again.
     if (document.getElementById("routing-bar")) {
       handlers.push(function (data) {
         if ((data.type === "notice" && data.kind === "offer") || data.type === "connected") {
           htmx.trigger(document.body, "offers-changed");
+        }
+        if ((data.type === "notice" && data.kind === "notification") || data.type === "connected") {
+          htmx.trigger(document.body, "notifications-changed");
         }
       });
     }
