@@ -71,7 +71,10 @@ def main(argv: Sequence[str]) -> dict[str, Any]:
 
     with bench_database("listen") as vendor:
         monitors = [monitor_create(actor=None, name=brand.handle, query=brand.query) for brand in brands]
-        source = Source.objects.create(kind="bluesky", slug="bench", name="Bench firehose")
+        # No AppView lookups (network I/O, not matching); the posts' own reach is used.
+        source = Source.objects.create(
+            kind="bluesky", slug="bench", name="Bench firehose", config={"appview_url": ""}
+        )
         matcher = active_matcher()
         handles = Handles()
         found = 0

@@ -10,8 +10,8 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -21,6 +21,7 @@ from firstring.lib.bulk import update_rows
 from firstring.listening.matching import CompiledMonitor, Matcher, Post, compile_monitor
 from firstring.listening.models import Author, Mention, Monitor, MonitorMatch, Repost, Source
 from firstring.listening.query import QueryError
+from firstring.listening.sources import get_kind
 from firstring.listening.spikes import alerts_close_due, spikes_observe, spikes_start
 
 logger = logging.getLogger(__name__)
@@ -157,6 +158,8 @@ def mentions_ingest(
             continue
         candidates[key] = (post, monitors)
 
+    if source is not None and candidates:
+        _fill_profiles(source, candidates)
     clock = max((post.posted_at for post in posts), default=None)
     if posts:
         spikes_start(monitor_ids=[m.id for m in matcher.monitors], clock=min(p.posted_at for p in posts))
@@ -172,6 +175,48 @@ def mentions_ingest(
             result.stored = result.matches = result.reposts = 0
             result.duplicates = result.matched - len(candidates)
     return result
+
+
+PROFILE_MAX_AGE = timedelta(days=1)
+PROFILES_PER_BATCH = 100
+
+
+def _fill_profiles(source: Source, candidates: dict[str, tuple[Post, list[CompiledMonitor]]]) -> None:
+    """Ask the source about authors of matched posts whose reach is unknown or old (before storing)."""
+    kind = get_kind(source.kind)
+    if kind is None or kind.profiles is None:
+        return
+    wanted = {post.author_id for post, _ in candidates.values() if post.author_id and post.followers is None}
+    if not wanted:
+        return
+    fresh = set(
+        Author.objects.filter(
+            network=next(iter(candidates.values()))[0].network,
+            external_id__in=wanted,
+            followers__isnull=False,
+            updated_at__gte=timezone.now() - PROFILE_MAX_AGE,
+        ).values_list("external_id", flat=True)
+    )
+    ask = sorted(wanted - fresh)[:PROFILES_PER_BATCH]
+    if not ask:
+        return
+    try:
+        profiles = kind.profiles(source, ask)
+    except Exception:  # the lookup is a nicety: a failing one must never keep mentions from being stored
+        logger.exception("%s: looking up %s authors failed", source.slug, len(ask))
+        return
+    for key, (post, monitors) in list(candidates.items()):
+        profile = profiles.get(post.author_id)
+        if profile is not None:
+            candidates[key] = (
+                replace(
+                    post,
+                    author_handle=post.author_handle or profile.handle,
+                    author_name=post.author_name or profile.name,
+                    followers=profile.followers,
+                ),
+                monitors,
+            )
 
 
 def _store_reposts(reposts: dict[str, list[Post]], result: IngestResult) -> None:

@@ -21,7 +21,7 @@ PAYLOADS = [
 
 def test_hostile_posts_stay_text_and_a_mention_becomes_a_conversation(page, live_url, agent):
     monitor_create(actor=None, name="Acme <b>", query="acme")
-    source = Source.objects.create(kind="bluesky", slug="bsky", name="Bluesky")
+    source = Source.objects.create(kind="bluesky", slug="bsky", name="Bluesky", config={"appview_url": ""})
     mentions_ingest(
         posts=[make_post(text, n=n, followers=10 * n) for n, text in enumerate(PAYLOADS, start=1)],
         source=source,

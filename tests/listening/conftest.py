@@ -25,7 +25,8 @@ def monitor(db: None) -> Callable[..., Monitor]:
 
 @pytest.fixture
 def bluesky_source(db: None) -> Source:
-    return Source.objects.create(kind="bluesky", slug="bsky", name="Bluesky", config={})
+    # No AppView here: authors' reach comes from the posts (test_profiles.py asks a local one).
+    return Source.objects.create(kind="bluesky", slug="bsky", name="Bluesky", config={"appview_url": ""})
 
 
 def make_post(text: str, *, n: int = 0, seconds: float = 0, **fields: Any) -> Post:

@@ -59,7 +59,7 @@ def test_reads_the_firehose_resumes_after_a_drop_and_stores_each_mention_once(ca
     with jetstream_server(replay.events, drop_after=250) as server:
         source = Source.objects.create(
             kind="bluesky", slug="bsky", name="Bluesky",
-            config={"url": server.url, "batch_size": 40, "batch_seconds": 0.2},
+            config={"url": server.url, "batch_size": 40, "batch_seconds": 0.2, "appview_url": ""},
         )  # fmt: skip
         stats = _run_until(source, last_cursor)
 

@@ -8,7 +8,7 @@ them. `firstring listen` runs every enabled `Source` row with its kind's `run`.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -25,6 +25,16 @@ class SourceKind:
     # Runs the source until `stop` is set: reads, hands batches to the pipeline, retries with backoff.
     run: Callable[[Source, threading.Event], None]
     help: str = ""
+    # Looks up authors the posts do not describe fully (Jetstream carries only a DID): author ids in,
+    # profiles out. Called for the authors of matched posts whose reach is unknown or a day old.
+    profiles: Callable[[Source, Sequence[str]], dict[str, Profile]] | None = None
+
+
+@dataclass(frozen=True)
+class Profile:
+    handle: str
+    name: str
+    followers: int | None
 
 
 _KINDS: dict[str, SourceKind] = {}

@@ -2,7 +2,9 @@
 
 `Source.config`:
 - `url`: the Jetstream subscribe endpoint (default `wss://jetstream2.us-east.bsky.network/subscribe`);
-- `batch_size` (500) and `batch_seconds` (1.0): how many events, or how long, before a batch is stored.
+- `batch_size` (500) and `batch_seconds` (1.0): how many events, or how long, before a batch is stored;
+- `appview_url` (`https://public.api.bsky.app`): where matched posts' authors are looked up
+  (`app.bsky.actor.getProfiles`) for their handle and followers, the mentions' reach; "" turns it off.
 
 The source asks for `app.bsky.feed.post` (posts, replies, quotes) and `app.bsky.feed.repost`, and reads
 `identity` events for handles. `Source.cursor` is the `time_us` of the last event of the last stored
@@ -13,6 +15,7 @@ log entry; a dropped connection is retried with exponential backoff (1 s doublin
 
 from firstring.listening.sources import SourceKind, register
 from firstring.listening.sources.bluesky.jetstream import run
+from firstring.listening.sources.bluesky.profiles import profiles
 
 register(
     SourceKind(
@@ -20,6 +23,7 @@ register(
         label="Bluesky (Jetstream)",
         network="bluesky",
         run=run,
-        help="config: url (a Jetstream subscribe endpoint), batch_size, batch_seconds",
+        profiles=profiles,
+        help="config: url (a Jetstream subscribe endpoint), batch_size, batch_seconds, appview_url",
     )
 )
