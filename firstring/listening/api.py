@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.http import HttpRequest
+from django.utils import timezone
 from ninja import Field, Path, Query, Router, Schema
 
 from firstring.accounts.models import User
 from firstring.api.auth import current_user
 from firstring.api.paging import page
-from firstring.api.schemas import MAX_ID, BodyIn, CheckedIn, Cursor, Limit, errors
+from firstring.api.schemas import MAX_ID, BodyIn, CheckedIn, Cursor, Id, Limit, check_future, errors
 from firstring.lib.cursor import SortKey
-from firstring.lib.errors import Forbidden, NotFound
+from firstring.lib.errors import Forbidden, InvalidInput, NotFound
 from firstring.listening import selectors, services
 from firstring.listening.models import Alert, Mention, Monitor
 
@@ -195,7 +196,9 @@ def monitor_list(request: HttpRequest, paging: Query[PageQuery]) -> MonitorPage:
     return MonitorPage(items=[monitor_out(m) for m in rows], next_cursor=next_cursor)
 
 
-@router.post("/monitors", response={201: MonitorOut, **errors(403)}, summary="Create a monitor (managers)")
+@router.post(
+    "/monitors", response={201: MonitorOut, **errors(400, 403, 413)}, summary="Create a monitor (managers)"
+)
 def monitor_post(request: HttpRequest, payload: MonitorIn) -> tuple[int, MonitorOut]:
     monitor = services.monitor_create(actor=_manager(request), **payload.dict())
     return 201, monitor_out(monitor)
@@ -211,7 +214,7 @@ def monitor_get(request: HttpRequest, monitor_id: int = Path(..., ge=1, le=MAX_I
 
 @router.patch(
     "/monitors/{monitor_id}",
-    response={200: MonitorOut, **errors(403, 404)},
+    response={200: MonitorOut, **errors(400, 403, 404, 413)},
     summary="Change a monitor (managers); applies from then on",
 )
 def monitor_patch(
@@ -224,7 +227,7 @@ def monitor_patch(
 
 @router.post(
     "/preview",
-    response={200: MentionPage, **errors()},
+    response={200: MentionPage, **errors(400, 413)},
     summary="What a query would have matched among the last stored mentions",
 )
 def monitor_preview(request: HttpRequest, payload: PreviewIn) -> MentionPage:
@@ -253,3 +256,74 @@ def mention_list(request: HttpRequest, filters: Query[MentionQuery]) -> MentionP
 def alert_list(request: HttpRequest, paging: Query[PageQuery]) -> AlertPage:
     rows, next_cursor = page(Alert.objects.prefetch_related("samples"), ORDER, paging.cursor, paging.limit)
     return AlertPage(items=[alert_out(a) for a in rows], next_cursor=next_cursor)
+
+
+class AnalyticsQuery(CheckedIn):
+    monitor: list[Id] = Field(default_factory=list, max_length=20)
+    since: datetime | None = None
+    until: datetime | None = None
+    bucket: str = Field("day", pattern="^(hour|day)$")
+
+
+class Point(Schema):
+    start: datetime
+    mentions: int
+    negative: int
+
+
+class AuthorReach(Schema):
+    handle: str
+    reach: int
+
+
+class MonitorStatsOut(Schema):
+    monitor_id: int
+    name: str
+    mentions: int
+    tones: dict[str, int]
+    share_of_voice: float
+    series: list[Point]
+    top_terms: list[str]
+    top_authors: list[AuthorReach]
+
+
+class AnalyticsOut(Schema):
+    since: datetime
+    until: datetime
+    bucket: str
+    monitors: list[MonitorStatsOut]
+
+
+@router.get(
+    "/analytics",
+    response={200: AnalyticsOut, **errors()},
+    summary="Volume and tone over time, share of voice, top terms and authors per monitor",
+)
+def analytics(request: HttpRequest, filters: Query[AnalyticsQuery]) -> AnalyticsOut:
+    try:
+        until = check_future(filters.until) if filters.until else timezone.now()
+        since = check_future(filters.since) if filters.since else until - timedelta(days=7)
+    except ValueError as error:
+        raise InvalidInput(str(error)) from None
+    ids = filters.monitor or list(
+        Monitor.objects.filter(enabled=True).order_by("name", "id").values_list("pk", flat=True)[:20]
+    )
+    stats = selectors.listening_analytics(monitor_ids=ids, since=since, until=until, bucket=filters.bucket)
+    return AnalyticsOut(
+        since=since,
+        until=until,
+        bucket=filters.bucket,
+        monitors=[
+            MonitorStatsOut(
+                monitor_id=s.monitor_id,
+                name=s.name,
+                mentions=s.mentions,
+                tones=s.tones,
+                share_of_voice=s.share_of_voice,
+                series=[Point(start=start, mentions=n, negative=neg) for start, n, neg in s.series],
+                top_terms=s.top_terms,
+                top_authors=[AuthorReach(handle=h, reach=r) for h, r in s.top_authors],
+            )
+            for s in stats
+        ],
+    )

@@ -6,7 +6,7 @@ from django import forms
 
 from firstring.accounts.models import User
 from firstring.insights.classifiers import LABELS
-from firstring.listening.models import Mention
+from firstring.listening.models import Mention, Monitor
 from firstring.listening.selectors import REACH_LEVELS
 
 
@@ -29,3 +29,14 @@ class StatusForm(forms.Form):
     status = forms.ChoiceField(
         choices=[(s, s) for s in (Mention.Status.NEW, Mention.Status.HANDLED, Mention.Status.IGNORED)]
     )
+
+
+class AnalyticsForm(forms.Form):
+    monitor = forms.TypedMultipleChoiceField(required=False, coerce=int, choices=())
+    days = forms.IntegerField(required=False, min_value=1, max_value=90)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        field = self.fields["monitor"]
+        assert isinstance(field, forms.TypedMultipleChoiceField)
+        field.choices = [(m.pk, m.name) for m in Monitor.objects.order_by("name")]

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from firstring.accounts.models import User
 from firstring.api.paging import page
 from firstring.lib.cursor import SortKey
 from firstring.listening import selectors, services
-from firstring.listening.forms import AssignForm, MentionFilterForm, StatusForm
+from firstring.listening.forms import AnalyticsForm, AssignForm, MentionFilterForm, StatusForm
 from firstring.listening.models import Alert
 from firstring.listening.selectors import REACH_LEVELS
 from firstring.listening.sources import all_kinds
@@ -95,3 +98,29 @@ def set_status(request: HttpRequest, mention_id: int) -> HttpResponse:
 def convert(request: HttpRequest, mention_id: int) -> HttpResponse:
     mention = services.mention_convert(actor=_user(request), mention_id=mention_id)
     return redirect("web:conversation", mention.conversation_id)
+
+
+@require_GET
+@agent_view
+def analytics(request: HttpRequest) -> HttpResponse:
+    data = valid(AnalyticsForm(request.GET))
+    until = timezone.now()
+    since = until - timedelta(days=data["days"] or 7)
+    chosen = data["monitor"] or list(
+        selectors.monitors_all().filter(enabled=True).values_list("pk", flat=True)[:20]
+    )
+    stats = selectors.listening_analytics(
+        monitor_ids=chosen, since=since, until=until, bucket="hour" if (data["days"] or 7) <= 2 else "day"
+    )
+    return render(
+        request,
+        "listening/analytics.html",
+        {
+            "stats": stats,
+            "since": since,
+            "until": until,
+            "monitors": selectors.monitors_all(),
+            "chosen": chosen,
+            "days": data["days"] or 7,
+        },
+    )

@@ -127,3 +127,29 @@ def test_an_alert_page_shows_its_terms_and_samples_escaped(agent, monitor, blues
 
 def test_signed_out_people_are_sent_to_log_in(db):
     assert Client().get("/listening/").status_code == 302
+
+
+def test_the_analytics_page_compares_monitors(agent, monitor, bluesky_source):
+    from django.utils import timezone
+
+    from firstring.listening.pipeline import mentions_ingest as ingest
+
+    acme = monitor("acme", name="Acme <i>")
+    monitor("globex", name="Globex")
+    now = timezone.now()
+    ingest(
+        posts=[
+            make_post("acme is broken again", n=1, posted_at=now),
+            make_post("globex ok", n=2, posted_at=now),
+        ],
+        source=bluesky_source,
+    )
+    client = _client(agent)
+    page = client.get("/listening/analytics/?days=2")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Acme &lt;i&gt;" in html and "50%" in html
+    [stats] = client.get(f"/listening/analytics/?monitor={acme.pk}").context["stats"]
+    assert (stats.mentions, stats.share_of_voice) == (1, 1.0)
+    assert client.get("/listening/analytics/?days=500").status_code == 422
+    assert client.get("/listening/analytics/?monitor=999").status_code == 422

@@ -112,3 +112,36 @@ def test_the_admin_checks_queries_and_bumps_the_version(admin_user):
     monitor.refresh_from_db()
     assert (monitor.query, monitor.version) == ("acme OR globex", 2)
     assert client.get("/admin/listening/source/add/").status_code == 200
+
+
+def test_analytics_give_volume_tone_share_of_voice_terms_and_authors(api, monitor, bluesky_source):
+    monitor("acme", name="Acme")
+    globex = monitor("globex", name="Globex")
+    mentions_ingest(
+        posts=[
+            make_post("acme refund never came, awful", n=1, seconds=0, followers=900),
+            make_post("acme refund still missing, terrible", n=2, seconds=3600, followers=50),
+            make_post("acme is lovely, thanks", n=3, seconds=7200),
+            make_post("globex works fine", n=4, seconds=60),
+        ],
+        source=bluesky_source,
+    )
+    response = api(
+        "get", "/listening/analytics?since=2026-11-24T00:00:00Z&until=2026-11-25T00:00:00Z&bucket=hour"
+    )
+    assert response.status_code == 200, response.content
+    body = {m["name"]: m for m in response.json()["monitors"]}
+    assert body["Acme"]["mentions"] == 3 and body["Globex"]["mentions"] == 1
+    assert body["Acme"]["share_of_voice"] == 0.75 and body["Globex"]["share_of_voice"] == 0.25
+    assert body["Acme"]["tones"]["negative"] == 2
+    assert [(p["mentions"], p["negative"]) for p in body["Acme"]["series"]] == [(1, 1), (1, 1), (1, 0)]
+    assert "refund" in body["Acme"]["top_terms"] and "acme" not in body["Acme"]["top_terms"]
+    assert body["Acme"]["top_authors"][0] == {"handle": "author1.bsky.social", "reach": 900}
+    only = api(
+        "get",
+        f"/listening/analytics?monitor={globex.pk}&since=2026-11-24T00:00:00Z&until=2026-11-25T00:00:00Z",
+    )
+    assert [m["share_of_voice"] for m in only.json()["monitors"]] == [1.0]
+    assert api("get", "/listening/analytics?bucket=week").status_code == 422
+    assert api("get", "/listening/analytics?monitor=999").status_code == 422
+    assert api("get", "/listening/analytics?since=9999-01-01T00:00:00Z").status_code == 422
