@@ -5,7 +5,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from firstring.lib.env import env_bool, env_int, env_list, env_path, env_str
+from firstring.lib.env import env_bool, env_int, env_list, env_minutes_by_name, env_path, env_str
 
 BASE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BASE_DIR.parent
@@ -246,6 +246,10 @@ FIRSTRING_ROUTING_RELAX_SECONDS = [
     int(s) for s in env_list("FIRSTRING_ROUTING_RELAX_SECONDS", ["60", "180", "600"])
 ]
 FIRSTRING_ROUTING_MISSES_BEFORE_AWAY = env_int("FIRSTRING_ROUTING_MISSES_BEFORE_AWAY", 3)
+# Customer value in the queue: a customer of these tiers ranks as if they had waited this many minutes more.
+FIRSTRING_ROUTING_TIER_HEAD_START = env_minutes_by_name("FIRSTRING_ROUTING_TIER_HEAD_START", {"vip": 15})
+# An available agent with no screen open (their pages ping every minute) for this long is set away.
+FIRSTRING_PRESENCE_IDLE_MINUTES = env_int("FIRSTRING_PRESENCE_IDLE_MINUTES", 5)
 # Staff alerts (service levels at risk or missed, escalations) are shown in the app and e-mailed; with
 # this set they are also POSTed as Slack-compatible JSON ({"text": …}) to this URL.
 FIRSTRING_ALERT_WEBHOOK_URL = env_str("FIRSTRING_ALERT_WEBHOOK_URL", "")

@@ -99,3 +99,20 @@ def test_demo_is_deterministic_per_seed():
 def test_demo_rejects_a_negative_count():
     with pytest.raises(InvalidInput):
         demo_load(conversations=-1, only_if_empty=False, seed=1)
+
+
+def test_demo_sets_up_service_levels_rules_and_lessons_without_a_storm_of_old_alerts():
+    from firstring.conversations.models import Conversation
+    from firstring.escalations.models import Lesson
+    from firstring.routing.models import Notification, RoutingRule, SlaAlert
+    from firstring.routing.services import sla_watch
+    from firstring.sla.models import SlaPolicy
+
+    demo_load(conversations=40, only_if_empty=False, seed=3)
+    assert SlaPolicy.objects.count() == 4 and RoutingRule.objects.count() == 2 and Lesson.objects.count() == 2
+    assert Conversation.objects.exclude(sla_policy=None).count() == Conversation.objects.count()
+    missed_before = SlaAlert.objects.filter(kind="breach").count()
+    sla_watch()
+    # The demo's history records its old misses; the watch raises only what falls due now.
+    assert SlaAlert.objects.filter(kind="breach").count() == missed_before
+    assert not Notification.objects.filter(kind="sla_breach").exists()

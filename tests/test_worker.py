@@ -25,6 +25,7 @@ from django.test import Client
 
 from firstring.conversations.models import Message
 from firstring.conversations.services import reply_send
+from firstring.lib.database import current_database_url
 from firstring.ops.models import WorkerHeartbeat
 from tests.conftest import require_service
 from tests.http_peer import http_peer
@@ -36,16 +37,11 @@ REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 
 def database_url() -> str:
     """The URL of the database this test runs on, for a subprocess to open."""
-    settings = connection.settings_dict
     if connection.vendor == "sqlite":
-        name = str(settings["NAME"])
-        assert Path(name).is_absolute(), "the worker tests need a file database, not an in-memory one"
-        return f"sqlite:///{name}"
-    password = f":{settings['PASSWORD']}" if settings.get("PASSWORD") else ""
-    return (
-        f"postgres://{settings['USER']}{password}@{settings['HOST'] or '127.0.0.1'}:"
-        f"{settings['PORT'] or 5432}/{settings['NAME']}"
-    )
+        assert Path(str(connection.settings_dict["NAME"])).is_absolute(), (
+            "the worker tests need a file database"
+        )
+    return current_database_url()
 
 
 def wait_for(

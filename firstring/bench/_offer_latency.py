@@ -29,6 +29,8 @@ from typing import Any
 from django.conf import settings
 from django.db import connection
 
+from firstring.lib.database import current_database_url
+
 PROBE_TEAM = "Probe team"
 
 
@@ -36,16 +38,6 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def _database_url() -> str:
-    params = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{params['NAME']}"
-    host = params.get("HOST") or "127.0.0.1"
-    port = params.get("PORT") or 5432
-    password = f":{params['PASSWORD']}" if params.get("PASSWORD") else ""
-    return f"postgres://{params['USER']}{password}@{host}:{port}/{params['NAME']}"
 
 
 def _setup(agents: int) -> tuple[str, list[str]]:
@@ -143,7 +135,7 @@ def measure_offer_latency(*, agents: int, probes: int, seed: int) -> list[float]
     base = f"http://127.0.0.1:{port}"
     # The server's output, kept where the error names it if it fails to start.
     log_path = Path(tempfile.gettempdir()) / f"firstring-bench-route-{os.getpid()}.log"
-    env = {**os.environ, "DATABASE_URL": _database_url()}
+    env = {**os.environ, "DATABASE_URL": current_database_url()}
     with open(log_path, "wb") as log:
         server = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
             [sys.executable, "-m", "firstring", "serve", "--host", "127.0.0.1", "--port", str(port)],

@@ -406,3 +406,39 @@ CALL_SECOND_LINES = [
     "Great, that's all I needed.",
     "I'd rather not wait another week.",
 ]
+
+# Service levels: (name, position, priority, channel kind, customer tier, first response, next response,
+# resolution in minutes, in office hours?)
+OFFICE_HOURS = {day: [["08:00", "18:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
+OFFICE_HOLIDAYS = [("12-25", "Christmas Day"), ("12-26", "Boxing Day"), ("01-01", "New Year's Day")]
+SLA_POLICIES = [
+    ("VIP customers", 10, None, "", "vip", 30, 60, 8 * 60, False),
+    ("Urgent", 20, 4, "", "", 60, 120, 24 * 60, False),
+    ("Live chat", 30, None, "chat", "", 5, 5, 4 * 60, False),
+    ("E-mail, SMS and social", 100, None, "", "", 8 * 60, 8 * 60, 3 * 10 * 60, True),
+]
+# (name, position, keywords, tones, team slug, skills, set priority)
+ROUTING_RULES = [
+    (
+        "Refunds and charges go to Billing",
+        10,
+        ["refund", "charged", "invoice", "chargeback"],
+        [],
+        "billing",
+        [("topic", "Payments")],
+        None,
+    ),
+    ("Angry customers move up", 20, [], ["negative"], None, [], 3),
+]
+LESSONS = [
+    (
+        "Refunds over 200 EUR",
+        "Agents may refund up to 200 EUR without asking. Above that, escalate with the order number and the "
+        "customer's history: a manager answers within the hour, and the customer hears from us the same day.",
+    ),
+    (
+        "Delivery delays: say the date, not 'soon'",
+        "Customers who were told a concrete delivery date stayed calm even when it was late; 'soon' brought "
+        "them back angrier. Look the date up in the carrier's tracking before answering.",
+    ),
+]

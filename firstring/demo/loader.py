@@ -17,7 +17,7 @@ import secrets
 import time
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from random import Random
 
 from django.contrib.auth.hashers import make_password
@@ -37,10 +37,15 @@ from firstring.conversations.services import (
     receive_message,
     reply_send,
 )
+from firstring.conversations.services.sla import conversation_sla_apply
 from firstring.customers.identities import IdentityClaim, normalize_claim
 from firstring.demo import content
 from firstring.demo.content import Scenario
+from firstring.escalations.models import Lesson
 from firstring.lib.errors import InvalidInput
+from firstring.routing.models import RoutingRule, SlaAlert
+from firstring.routing.services.sla_watch import TARGETS
+from firstring.sla.models import BusinessCalendar, Holiday, SlaPolicy
 
 MAX_CONVERSATIONS = 100_000
 HISTORY_DAYS = 28
@@ -128,9 +133,61 @@ def _world(rng: Random, conversations: int) -> World:
             channels[slug], _ = Channel.objects.get_or_create(
                 slug=slug, defaults={"kind": kind, "name": name, "team": teams[team_slug], "config": config}
             )
+        _service_levels()
+        _routing_rules(teams)
+        _lessons(managers)
     # About three conversations per customer, so most customers have some history.
     personas = [_persona(rng, i) for i in range(max(12, conversations // 3))]
     return World(teams, staff_by_team, managers, channels, personas, password, staff_created)
+
+
+def _service_levels() -> None:
+    office, created = BusinessCalendar.objects.get_or_create(
+        name="Support office", defaults={"time_zone": "Europe/Berlin", "hours": content.OFFICE_HOURS}
+    )
+    if created:
+        year = timezone.now().year
+        for when in (year, year + 1):
+            for day, name in content.OFFICE_HOLIDAYS:
+                month, day_of_month = map(int, day.split("-"))
+                Holiday.objects.create(calendar=office, date=date(when, month, day_of_month), name=name)
+    for name, position, priority, kind, tier, first, following, resolution, in_office in content.SLA_POLICIES:
+        SlaPolicy.objects.get_or_create(
+            name=name,
+            defaults={
+                "position": position,
+                "priority": priority,
+                "channel_kind": kind,
+                "customer_tier": tier,
+                "first_response_minutes": first,
+                "next_response_minutes": following,
+                "resolution_minutes": resolution,
+                "calendar": office if in_office else None,
+            },
+        )
+
+
+def _routing_rules(teams: dict[str, Team]) -> None:
+    for name, position, keywords, tones, team_slug, skills, priority in content.ROUTING_RULES:
+        rule, created = RoutingRule.objects.get_or_create(
+            name=name,
+            defaults={
+                "position": position,
+                "keywords": keywords,
+                "tones": tones,
+                "team": teams[team_slug] if team_slug else None,
+                "set_priority": priority,
+            },
+        )
+        if created and skills:
+            rule.skills.set(Skill.objects.get_or_create(kind=kind, name=skill)[0] for kind, skill in skills)
+
+
+def _lessons(managers: list[User]) -> None:
+    for title, text in content.LESSONS:
+        Lesson.objects.get_or_create(
+            title=title, defaults={"text": text, "author": managers[0] if managers else None}
+        )
 
 
 def _staff(teams: dict[str, Team]) -> tuple[str | None, int, dict[str, list[User]], list[User]]:
@@ -473,3 +530,18 @@ def _settle(
         tone_first=tones[0],
         tone_latest=tones[-1],
     )
+    # The clocks moved to the demo moments: the service-level due times follow them.
+    settled = Conversation.objects.select_related("channel", "customer").get(pk=conversation.pk)
+    settled.save(update_fields=conversation_sla_apply(settled))
+    # Targets the demo history already missed are recorded as missed back then, not raised now (a new
+    # demo would otherwise start by notifying the managers of every old miss at once).
+    for target, field in TARGETS.items():
+        due = getattr(settled, field)
+        if due is not None and due <= timezone.now():
+            SlaAlert.objects.get_or_create(
+                conversation=settled,
+                target=target,
+                kind=SlaAlert.Kind.BREACH,
+                due_at=due,
+                defaults={"created_at": due},
+            )

@@ -42,6 +42,25 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_minutes_by_name(name: str, default: dict[str, int]) -> dict[str, int]:
+    """ "vip:15, enterprise:10" → {"vip": 15, "enterprise": 10}; fails loudly on anything else."""
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    result = {}
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        key, _, minutes = item.partition(":")
+        try:
+            result[key.strip().lower()] = int(minutes)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name}: give name:minutes pairs, e.g. vip:15, got {item!r}"
+            ) from None
+    return result
+
+
 def env_path(name: str, default: Path) -> Path:
     raw = os.environ.get(name)
     return Path(raw).resolve() if raw else default

@@ -32,10 +32,12 @@ def _sweep_outbox() -> None:
 
 
 def _route() -> None:
-    from firstring.routing.services import offers_expire, route_waiting, tasks_sweep
+    from firstring.routing.services import offers_expire, presence_idle_sweep, route_waiting, tasks_sweep
 
-    # Unanswered offers go back to the queue, waiting customers nobody has yet join it, and tasks that
-    # could not be offered before (nobody free, or a need that relaxes with waiting) are tried again.
+    # Agents whose screens all closed stop being offered work, unanswered offers go back to the queue,
+    # waiting customers nobody has yet join it, and tasks that could not be offered before (nobody
+    # free, or a need that relaxes with waiting) are tried again.
+    presence_idle_sweep()
     offers_expire()
     tasks_sweep()
     route_waiting()

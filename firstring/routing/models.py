@@ -29,6 +29,9 @@ class AgentState(models.Model):
     last_offered_at = models.DateTimeField(null=True, blank=True)
     # Offers declined or left to time out in a row; at the limit the agent is set away.
     missed_offers = models.PositiveSmallIntegerField(default=0)
+    # When a screen of theirs last said it was open (websocket connect and pings); null: never tracked.
+    # An available agent whose screens all closed is set away, so no offer rings where nobody is.
+    last_seen_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["presence", "last_offered_at"], name="agentstate_idle")]
@@ -59,6 +62,38 @@ class TeamRouting(models.Model):
             raise ValidationError(
                 {"capacity": 'Give whole numbers by channel kind, e.g. {"chat": 3, "default": 8}.'}
             )
+
+
+class RoutingRule(models.Model):
+    """Where new work goes: the first active rule, in position order, whose conditions all hold.
+
+    Conditions left empty match anything; a list matches when the conversation has any of its values.
+    Rules are applied once, when a conversation is queued, so no rule can send work round in a loop.
+    """
+
+    name = models.CharField(max_length=100)
+    position = models.PositiveIntegerField(default=100)
+    active = models.BooleanField(default=True)
+    channel_kinds = models.JSONField(default=list, blank=True)
+    languages = models.JSONField(default=list, blank=True)
+    tones = models.JSONField(default=list, blank=True)
+    tags = models.JSONField(default=list, blank=True)
+    customer_tiers = models.JSONField(default=list, blank=True)
+    # Any of these words in the subject or the customer's latest message.
+    keywords = models.JSONField(default=list, blank=True)
+    min_priority = models.PositiveSmallIntegerField(null=True, blank=True)
+    # What a match does.
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    skills = models.ManyToManyField("accounts.Skill", blank=True, related_name="+")
+    skill_level = models.PositiveSmallIntegerField(default=3)
+    set_priority = models.PositiveSmallIntegerField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("position", "id")
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class RoutingTask(models.Model):

@@ -133,3 +133,13 @@ def supervisor_snapshot(*, window: timedelta = timedelta(hours=24)) -> Snapshot:
     missed = started.filter(pk__in=missed_ids).count()
     met = started.filter(first_response_at__isnull=False).exclude(pk__in=missed_ids).count()
     return Snapshot(queues=queues, agents=agents, first_response_met=met, first_response_missed=missed)
+
+
+def routing_log(*, conversation: Conversation, limit: int = 50) -> list[RoutingEvent]:
+    """Every routing decision on the conversation, oldest first: what it asked for, who was offered it and
+    why, who passed."""
+    return list(
+        RoutingEvent.objects.filter(task__conversation=conversation)
+        .select_related("agent", "task")
+        .order_by("created_at", "id")[:limit]
+    )

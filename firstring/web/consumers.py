@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import time
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -9,6 +11,10 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from firstring.conversations.access import conversations_visible_to
 from firstring.conversations.live import INBOX_GROUP, user_group
+from firstring.routing.services import presence_seen
+
+# Pings closer together than this are not written down (a page could ping as fast as it likes).
+PING_THROTTLE_SECONDS = 30
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
@@ -21,6 +27,23 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
+        self.last_seen = time.monotonic()
+        await database_sync_to_async(presence_seen)(user_id=user.pk)
+
+    @classmethod
+    async def decode_json(cls, text_data: str) -> Any:
+        # A page sends only pings; anything that is not JSON is ignored, not a reason to drop the socket.
+        try:
+            return json.loads(text_data)
+        except ValueError:
+            return None
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        # The page pings every minute while it is open: the agent is at a screen (routing's presence).
+        pinged = isinstance(content, dict) and content.get("type") == "ping"
+        if pinged and time.monotonic() - self.last_seen >= PING_THROTTLE_SECONDS:
+            self.last_seen = time.monotonic()
+            await database_sync_to_async(presence_seen)(user_id=self.scope["user"].pk)
 
     async def disconnect(self, code: int) -> None:
         for group in getattr(self, "groups_joined", ()):

@@ -7,10 +7,11 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
+from firstring.accounts.models import Skill, Team
 from firstring.conversations.models import Conversation, Tone
 from firstring.conversations.selectors import SORTS, VIEWS, InboxFilter
 from firstring.lib.errors import InvalidInput
-from firstring.routing.models import AgentState
+from firstring.routing.models import AgentState, RoutingRule
 
 SORT_LABELS = {
     "recent": "Most recent",
@@ -168,3 +169,57 @@ class LessonForm(forms.Form):
 
 class LessonSearchForm(forms.Form):
     q = forms.CharField(max_length=200, required=False, strip=True)
+
+
+def _words(text: str) -> list[str]:
+    return [word.strip() for word in text.split(",") if word.strip()]
+
+
+class RoutingRuleForm(forms.Form):
+    name = forms.CharField(max_length=100)
+    position = forms.IntegerField(min_value=0, max_value=100_000, initial=100)
+    active = forms.BooleanField(required=False, initial=True)
+    channel_kinds = forms.CharField(max_length=1000, required=False, help_text="e.g. email, chat")
+    languages = forms.CharField(max_length=1000, required=False, help_text="e.g. es, de")
+    tones = forms.MultipleChoiceField(
+        choices=Tone.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    tags = forms.CharField(max_length=2000, required=False)
+    customer_tiers = forms.CharField(max_length=1000, required=False, help_text="e.g. vip")
+    keywords = forms.CharField(max_length=2000, required=False, help_text="e.g. refund, cancel")
+    min_priority = forms.TypedChoiceField(
+        choices=_blank(Conversation.Priority.choices), coerce=int, empty_value=None, required=False
+    )
+    team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False)
+    skills = forms.ModelMultipleChoiceField(queryset=Skill.objects.all(), required=False)
+    skill_level = forms.IntegerField(min_value=1, max_value=5, initial=3)
+    set_priority = forms.TypedChoiceField(
+        choices=_blank(Conversation.Priority.choices, "Keep"), coerce=int, empty_value=None, required=False
+    )
+
+    def service_fields(self) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        for field in ("channel_kinds", "languages", "tags", "customer_tiers", "keywords"):
+            data[field] = _words(data[field])
+        return data
+
+    @classmethod
+    def for_rule(cls, rule: RoutingRule) -> RoutingRuleForm:
+        return cls(
+            initial={
+                "name": rule.name,
+                "position": rule.position,
+                "active": rule.active,
+                "channel_kinds": ", ".join(rule.channel_kinds),
+                "languages": ", ".join(rule.languages),
+                "tones": rule.tones,
+                "tags": ", ".join(rule.tags),
+                "customer_tiers": ", ".join(rule.customer_tiers),
+                "keywords": ", ".join(rule.keywords),
+                "min_priority": rule.min_priority,
+                "team": rule.team_id,
+                "skills": [skill.pk for skill in rule.skills.all()],
+                "skill_level": rule.skill_level,
+                "set_priority": rule.set_priority,
+            }
+        )

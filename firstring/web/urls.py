@@ -1,6 +1,6 @@
 from django.urls import path
 
-from firstring.web.views import conversation, customers, escalations, inbox, routing, supervisor
+from firstring.web.views import conversation, customers, escalations, inbox, routing, rules, supervisor
 
 app_name = "web"
 
@@ -41,6 +41,9 @@ urlpatterns = [
     ],
     path("lessons/", escalations.lessons, name="lessons"),
     path("supervisor/", supervisor.supervisor, name="supervisor"),
+    path("routing/rules/", rules.rule_list, name="routing-rules"),
+    path("routing/rules/<int:rule_id>/", rules.rule_edit, name="routing-rule"),
+    path("routing/rules/<int:rule_id>/delete/", rules.rule_delete, name="routing-rule-delete"),
     path("notifications/", routing.notifications, name="notifications"),
     path("notifications/<int:notification_id>/open/", routing.notification_open, name="notification-open"),
     path("notifications/read/", routing.notifications_clear, name="notifications-clear"),

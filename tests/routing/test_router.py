@@ -332,3 +332,27 @@ def test_a_team_capacity_that_is_not_whole_numbers_is_refused(support_team, capa
     with pytest.raises(ValidationError, match="whole numbers"):
         TeamRouting(team=support_team, capacity=capacity).full_clean()
     TeamRouting(team=support_team, capacity={"chat": 2, "default": 5}).full_clean()
+
+
+def test_customer_value_moves_a_task_up(waiting, settings):
+    from firstring.customers.models import Customer
+
+    settings.FIRSTRING_ROUTING_TIER_HEAD_START = {"vip": 15}
+    regular = waiting("regular@example.com", ago=timedelta(minutes=10))
+    vip_conversation = waiting("vip@example.com").conversation
+    Customer.objects.filter(pk=vip_conversation.customer_id).update(tier="VIP")
+    RoutingTask.objects.filter(conversation=vip_conversation).delete()
+    vip_conversation.refresh_from_db()
+    vip = task_enqueue(conversation=vip_conversation)
+    assert vip is not None and vip.rank_at < regular.rank_at  # 15 minutes of value beat 10 of waiting
+    assert RoutingEvent.objects.get(task=vip, kind="queued").data["tier"] == "VIP"
+
+
+def test_a_language_skill_matches_by_code_or_by_name(waiting, make_agent):
+    from firstring.routing.services.queue import language_skill
+
+    spanish = Skill.objects.create(kind=Skill.Kind.LANGUAGE, name="Spanish")
+    assert language_skill("es") == spanish and language_skill("ES") == spanish
+    assert language_skill("xx") is None
+    task = waiting("hola@example.com", language="es")
+    assert task.needs == [{"skill": spanish.pk, "name": "Spanish", "level": 3}]

@@ -96,3 +96,10 @@ def test_the_routing_pages_need_a_signed_in_user_and_post(client, client_for, ag
     assert client.get("/routing/offers/").status_code == 302
     assert client.post(f"/routing/offers/{offered.pk}/accept/").status_code == 302
     assert client_for(agent).get(f"/routing/offers/{offered.pk}/accept/").status_code == 405
+
+
+def test_the_routing_log_says_why_the_work_went_to_whom(client_for, manager, agent, offered):
+    page = client_for(manager).get(f"/conversations/{offered.conversation_id}/").content.decode()
+    assert "Routing log" in page
+    assert "Queued: priority normal" in page
+    assert f"Offered to {agent.display_name}: longest idle available agent with preferred skill level" in page

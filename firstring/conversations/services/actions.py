@@ -96,8 +96,11 @@ def conversation_assign(
     return conversation
 
 
-def conversation_set_team(*, conversation: Conversation, team: Team | None, actor: User) -> Conversation:
-    if team is not None and not teams_assignable_by(actor).filter(pk=team.pk).exists():
+def conversation_set_team(
+    *, conversation: Conversation, team: Team | None, actor: User | None, rule: str = ""
+) -> Conversation:
+    """Move to another team. Without an actor Firstring moves it itself (`rule` names the routing rule)."""
+    if actor is not None and team is not None and not teams_assignable_by(actor).filter(pk=team.pk).exists():
         raise Forbidden(f"you cannot move conversations to team {team.name}")
     with transaction.atomic():
         conversation = _locked(conversation)
@@ -122,7 +125,11 @@ def conversation_set_team(*, conversation: Conversation, team: Team | None, acto
             conversation,
             actor,
             ConversationEvent.Kind.TEAM,
-            {"from": previous.name if previous else None, "to": team.name if team else None},
+            {
+                "from": previous.name if previous else None,
+                "to": team.name if team else None,
+                **({"rule": rule} if rule else {}),
+            },
         )
     return conversation
 

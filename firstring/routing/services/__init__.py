@@ -1,7 +1,14 @@
 """Every write of the routing app goes through a function in this package."""
 
 from firstring.routing.services.notify import notification_read, notifications_read_all, staff_notify
-from firstring.routing.services.offers import offer_accept, offer_decline, offers_expire, presence_set
+from firstring.routing.services.offers import (
+    offer_accept,
+    offer_decline,
+    offers_expire,
+    presence_idle_sweep,
+    presence_seen,
+    presence_set,
+)
 from firstring.routing.services.queue import task_enqueue, tasks_for_messages, tasks_sweep
 from firstring.routing.services.router import route_waiting
 from firstring.routing.services.sla_watch import sla_watch
@@ -12,6 +19,8 @@ __all__ = [
     "offer_accept",
     "offer_decline",
     "offers_expire",
+    "presence_idle_sweep",
+    "presence_seen",
     "presence_set",
     "route_waiting",
     "sla_watch",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -34,6 +34,42 @@ def presence_set(*, user: User, presence: str) -> AgentState:
                 fields.append("missed_offers")
             state.save(update_fields=fields)
     return state
+
+
+def presence_seen(*, user_id: int, now: datetime | None = None) -> None:
+    """A screen of the agent's is open (a websocket connected or pinged)."""
+    AgentState.objects.filter(user_id=user_id).update(last_seen_at=now or timezone.now())
+
+
+def presence_idle_sweep(*, now: datetime | None = None) -> int:
+    """Set away the available agents none of whose screens has been open for a while; how many."""
+    now = now or timezone.now()
+    minutes = settings.FIRSTRING_PRESENCE_IDLE_MINUTES
+    idle = list(
+        AgentState.objects.filter(
+            presence=AgentState.Presence.AVAILABLE, last_seen_at__lt=now - timedelta(minutes=minutes)
+        ).values_list("user_id", flat=True)[:500]
+    )
+    changed = 0
+    for user_id in idle:
+        with transaction.atomic():
+            state = AgentState.objects.select_for_update().get(user_id=user_id)
+            if state.presence != AgentState.Presence.AVAILABLE or state.last_seen_at is None:
+                continue
+            if state.last_seen_at >= now - timedelta(minutes=minutes):
+                continue  # seen meanwhile
+            state.presence = AgentState.Presence.AWAY
+            state.presence_changed_at = now
+            state.save(update_fields=["presence", "presence_changed_at"])
+            RoutingEvent.objects.create(
+                agent_id=user_id,
+                kind=RoutingEvent.Kind.AWAY,
+                data={"why": f"no screen open for {minutes} minutes"},
+                created_at=now,
+            )
+            notify_agent(user_id)
+            changed += 1
+    return changed
 
 
 def agent_state_locked(user: User) -> AgentState:

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import get_language_info
 
 from firstring.accounts.models import Skill
 from firstring.conversations.models import Conversation, Message, Tone
-from firstring.routing.models import RoutingEvent, RoutingTask
+from firstring.routing.models import RoutingEvent, RoutingRule, RoutingTask
+from firstring.routing.services.rules import rule_apply, rule_for, rule_needs, rules_load
 
 # The score, as a head start in time: an urgent task ranks as if it had waited 30 minutes more. Every
 # waiting task ages at the same rate, so a normal task that has waited longer than that overtakes it.
@@ -37,8 +41,11 @@ def tasks_for_messages(message_ids: Sequence[int]) -> None:
     )
     waiting = Conversation.objects.filter(
         pk__in=conversation_ids, assignee__isnull=True, status=Conversation.Status.OPEN
-    ).select_related("channel")
-    queued = [task for conversation in waiting if (task := task_enqueue(conversation=conversation))]
+    ).select_related("channel", "customer")
+    rules = rules_load()
+    queued = [
+        task for conversation in waiting if (task := task_enqueue(conversation=conversation, rules=rules))
+    ]
     if queued:
         from firstring.routing.services.router import route_waiting
 
@@ -59,10 +66,11 @@ def tasks_sweep(*, limit: int = 500) -> int:
             status=Conversation.Status.OPEN, assignee__isnull=True, waiting_since__isnull=False
         )
         .exclude(Exists(live))
-        .select_related("channel")
+        .select_related("channel", "customer")
         .order_by("waiting_since", "id")[:limit]
     )
-    return sum(1 for conversation in unattended if task_enqueue(conversation=conversation))
+    rules = rules_load()
+    return sum(1 for conversation in unattended if task_enqueue(conversation=conversation, rules=rules))
 
 
 def describe_needs(needs: list[dict[str, Any]]) -> list[str]:
@@ -73,17 +81,44 @@ def task_rank_at(conversation: Conversation, enqueued_at: datetime) -> datetime:
     head_start = PRIORITY_HEAD_START.get(Conversation.Priority(conversation.priority), timedelta(0))
     if conversation.tone_latest == Tone.NEGATIVE:
         head_start += NEGATIVE_TONE_HEAD_START
+    tier = conversation.customer.tier.lower()
+    head_start += (
+        timedelta(minutes=settings.FIRSTRING_ROUTING_TIER_HEAD_START.get(tier, 0)) if tier else timedelta(0)
+    )
     return enqueued_at - head_start
 
 
-def task_enqueue(*, conversation: Conversation) -> RoutingTask | None:
-    """Queue the conversation for an agent; None when it already has a live task."""
+def language_skill(code: str) -> Skill | None:
+    """The language skill for a conversation's language: named by its code ("es") or its name ("Spanish")."""
+    names = [code]
+    # A code Django does not know: only a skill named by the code itself matches.
+    with contextlib.suppress(KeyError):
+        names.append(get_language_info(code.lower())["name"])
+    matches = Q()
+    for name in names:
+        matches |= Q(name__iexact=name)
+    return Skill.objects.filter(matches, kind=Skill.Kind.LANGUAGE).order_by("pk").first()
+
+
+def task_enqueue(
+    *, conversation: Conversation, rules: Sequence[RoutingRule] | None = None
+) -> RoutingTask | None:
+    """Queue the conversation for an agent; None when it already has a live task.
+
+    The first routing rule that matches moves it to its team, sets its priority and adds the skills
+    it needs, before the task is ranked.
+    """
+    rule = rule_for(conversation, rules if rules is not None else rules_load())
+    if rule is not None:
+        conversation = rule_apply(rule, conversation)
     now = timezone.now()
     needs = []
     if conversation.language:
-        language = Skill.objects.filter(kind=Skill.Kind.LANGUAGE, name__iexact=conversation.language).first()
+        language = language_skill(conversation.language)
         if language is not None:
             needs.append({"skill": language.pk, "name": language.name, "level": PREFERRED_LANGUAGE_LEVEL})
+    if rule is not None:
+        needs += [need for need in rule_needs(rule) if need["skill"] not in {n["skill"] for n in needs}]
     try:
         with transaction.atomic():
             task = RoutingTask.objects.create(
@@ -100,8 +135,10 @@ def task_enqueue(*, conversation: Conversation) -> RoutingTask | None:
                 data={
                     "priority": Conversation.Priority(conversation.priority).label.lower(),
                     "tone": conversation.tone_latest,
+                    **({"tier": conversation.customer.tier} if conversation.customer.tier else {}),
                     "head_start_seconds": int((now - task.rank_at).total_seconds()),
                     "needs": describe_needs(needs),
+                    **({"rule": rule.name} if rule is not None else {}),
                 },
                 created_at=now,
             )

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from firstring.channels.registry import get_kind
 from firstring.conversations.models import Conversation, ConversationEvent
+from firstring.routing.models import RoutingEvent
 from firstring.web import selectors
 
 register = template.Library()
@@ -136,3 +137,25 @@ def duration(seconds: int) -> str:
 @register.filter
 def waiting_total(queues: list[Any]) -> int:
     return sum(queue.waiting for queue in queues)
+
+
+@register.filter
+def routing_reason(event: RoutingEvent) -> str:
+    """A routing decision in words: "Offered to Ana: longest idle available agent with the skill"."""
+    data = event.data or {}
+    agent = event.agent.display_name if event.agent else "an agent"
+    if event.kind == RoutingEvent.Kind.QUEUED:
+        parts = [f"priority {data.get('priority', '?')}"]
+        if data.get("tone"):
+            parts.append(f"tone {data['tone']}")
+        if data.get("needs"):
+            parts.append("needs " + ", ".join(map(str, data["needs"])))
+        if data.get("rule"):
+            parts.append(f"rule “{data['rule']}”")
+        return "Queued: " + ", ".join(parts)
+    if event.kind == RoutingEvent.Kind.OFFERED:
+        waited = int(data.get("waited_seconds") or 0)
+        return f"Offered to {agent}: {data.get('why', 'chosen by the router')} (after {waited} s)"
+    if event.kind == RoutingEvent.Kind.CANCELLED:
+        return f"Taken off the queue: {data.get('why', '')}"
+    return f"{event.get_kind_display()} by {agent}"

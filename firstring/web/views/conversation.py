@@ -28,6 +28,7 @@ from firstring.conversations.services import (
 from firstring.conversations.services.actions import user_get_assignable
 from firstring.escalations.selectors import escalation_live_for, managers
 from firstring.lib.errors import NotFound
+from firstring.routing.selectors import routing_log
 from firstring.web import selectors
 from firstring.web.errors import agent_view, is_htmx
 from firstring.web.forms import (
@@ -73,6 +74,7 @@ def _context(user: User, conversation: Conversation) -> dict[str, Any]:
         "tag_names": ", ".join(tag.name for tag in conversation.tags.all()),
         "escalation": escalation_live_for(conversation=conversation),
         "managers": managers(),
+        "routing_log": routing_log(conversation=conversation),
     }
 
 

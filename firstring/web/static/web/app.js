@@ -99,8 +99,11 @@
     let delay = 1000;
     function open() {
       const socket = new WebSocket(scheme + "//" + location.host + "/ws/live/");
+      let ping = null;
       socket.addEventListener("open", function () {
         delay = 1000;
+        // While a page is open the agent is at a screen: routing sets away whoever has none open.
+        ping = setInterval(function () { socket.send(JSON.stringify({ type: "ping" })); }, 60000);
         document.documentElement.dataset.live = "connected";
         onMessage({ type: "connected" }); // notices may have been missed while disconnected
       });
@@ -110,6 +113,7 @@
         if (data && typeof data.type === "string") onMessage(data);
       });
       socket.addEventListener("close", function (event) {
+        if (ping) clearInterval(ping);
         document.documentElement.dataset.live = "closed";
         if (event.code === 4401) return; // signed out
         setTimeout(open, delay);
