@@ -257,7 +257,7 @@ FIRSTRING_ALERT_WEBHOOK_URL = env_str("FIRSTRING_ALERT_WEBHOOK_URL", "")
 FIRSTRING_ESCALATION_ACK_MINUTES = env_int("FIRSTRING_ESCALATION_ACK_MINUTES", 10)
 FIRSTRING_CHANNEL_PLUGINS = env_list(
     "FIRSTRING_CHANNEL_PLUGINS",
-    ["firstring.channels.api", "firstring.channels.email"],
+    ["firstring.channels.api", "firstring.channels.email", "firstring.channels.twilio"],
 )
 
 LOGGING = {

@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -145,7 +146,9 @@ def measure_offer_latency(*, agents: int, probes: int, seed: int) -> list[float]
         )
         try:
             _wait_until_healthy(base, server, log_path)
-            timings = asyncio.run(_measure(base, token, sessions, probes, seed))
+            # In a thread of its own: the caller may be running an event loop already (a test session).
+            with ThreadPoolExecutor(1) as pool:
+                timings = pool.submit(asyncio.run, _measure(base, token, sessions, probes, seed)).result()
         finally:
             server.terminate()
             try:

@@ -85,13 +85,21 @@ class ChannelAdmin(admin.ModelAdmin):
     def how_to_connect(self, channel: Channel) -> str:
         # The kind's own instructions; for a new channel, every installed kind's.
         kinds = [get_kind(channel.kind)] if channel.pk else all_kinds()
-        return format_html_join(
+        general = format_html_join(
             "",
             "<p><strong>{}</strong></p><pre style='white-space: pre-wrap'>{}</pre>",
             (
                 (kind.label, kind.setup_help or format_html("No instructions for {}.", kind.label))
                 for kind in kinds
             ),
+        )
+        details = kinds[0].setup_details if channel.pk else None
+        if details is None:
+            return general
+        return format_html(
+            "{}<p><strong>This channel</strong></p><pre style='white-space: pre-wrap'>{}</pre>",
+            general,
+            details(channel),
         )
 
     def get_fieldsets(self, request: HttpRequest, obj: Channel | None = None) -> Any:

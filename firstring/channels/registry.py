@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from firstring.channels.models import Channel
     from firstring.conversations.models import Message
+    from firstring.customers.models import Identity
 
 
 class DeliveryError(Exception):
@@ -40,6 +41,11 @@ class ChannelKind:
     poll: Callable[[], object] | None = None
     # Shown on the channel's admin page: how to connect a channel of this kind (plain text).
     setup_help: str = ""
+    # What to set up for one saved channel (its own webhook URLs …), shown under setup_help (plain text).
+    setup_details: Callable[[Channel], str] | None = None
+    # Why a reply through the channel to the identity is refused now ("" when it is not): a number that
+    # texted STOP … `reply_send` refuses such replies and the conversation page shows the reason.
+    reply_block: Callable[[Channel, Identity], str] | None = None
 
 
 _KINDS: dict[str, ChannelKind] = {}
@@ -67,6 +73,12 @@ def get_kind(kind: str) -> ChannelKind:
     if found is not None:
         return found
     return ChannelKind(kind=kind, label=kind.replace("_", " ").title(), icon=_FALLBACK_ICONS.get(kind, "•"))
+
+
+def reply_blocked(channel: Channel, recipient: Identity) -> str:
+    """Why a reply through `channel` to `recipient` would be refused, or "" when it may be sent."""
+    check = get_kind(channel.kind).reply_block
+    return check(channel, recipient) if check is not None else ""
 
 
 def all_kinds() -> list[ChannelKind]:

@@ -14,6 +14,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from firstring.accounts.models import Team, User
 from firstring.channels.models import Channel
+from firstring.channels.registry import reply_blocked
 from firstring.conversations.access import conversations_visible_to, teams_assignable_by, user_team_ids
 from firstring.conversations.models import Conversation, ConversationEvent, Message
 from firstring.customers.models import Customer, Identity
@@ -114,6 +115,11 @@ class ReplyTarget:
     @property
     def value(self) -> str:
         return f"{self.channel.pk}:{self.identity.pk}"
+
+    @property
+    def blocked(self) -> str:
+        """Why the channel refuses replies to this identity now (an opted-out number …), or ""."""
+        return reply_blocked(self.channel, self.identity)
 
 
 def reply_targets(*, user: User, conversation: Conversation) -> list[ReplyTarget]:

@@ -14,7 +14,7 @@ from django_tasks import task
 
 from firstring.accounts.models import User
 from firstring.channels.models import Channel
-from firstring.channels.registry import DeliveryError, get_kind
+from firstring.channels.registry import DeliveryError, get_kind, reply_blocked
 from firstring.conversations import live
 from firstring.conversations.attachments import InboundAttachment, check_attachment_sizes, store_attachment
 from firstring.conversations.models import Conversation, ConversationEvent, Message
@@ -54,6 +54,10 @@ def reply_send(
         raise InvalidInput("the recipient is not one of this customer's identities")
     if not channel.enabled:
         raise InvalidInput(f"channel {channel.name} is disabled")
+    blocked = reply_blocked(channel, recipient) if recipient is not None else ""
+    if blocked:
+        # The channel's own rule (an opted-out number …): refused now rather than failed later.
+        raise InvalidInput(blocked)
 
     now = timezone.now()
     with transaction.atomic():
