@@ -238,6 +238,8 @@ FIRSTRING_OUTBOX_BACKOFF_SECONDS = env_int("FIRSTRING_OUTBOX_BACKOFF_SECONDS", 3
 # Which tone classifier the message pipeline uses: "default" (shipped, offline) or "learning" (the
 # default adapted to this company's corrections, once there are enough of them).
 FIRSTRING_TONE_BACKEND = env_str("FIRSTRING_TONE_BACKEND", "default")
+# Topic encoder: "default" (shipped vectors) or "minilm" (needs the `minilm` extra).
+FIRSTRING_TOPIC_BACKEND = env_str("FIRSTRING_TOPIC_BACKEND", "default")
 FIRSTRING_DEFAULT_PHONE_REGION = env_str("FIRSTRING_DEFAULT_PHONE_REGION", "US")
 # Routing: how long an offer rings, and after how many seconds of waiting a task relaxes its needs
 # (any skill level, then anyone on the team, then anyone), so that a customer always reaches a human.

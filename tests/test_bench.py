@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import connection
 
 from firstring.bench import available, run_benchmark
+from firstring.bench import dashboards as dashboards_bench
 from firstring.bench import email as email_bench
 from firstring.bench import inbox as inbox_bench
 from firstring.bench import ingest as ingest_bench
@@ -101,10 +102,23 @@ def test_listen_stores_every_match_and_alerts_on_the_planted_spike_only(own_data
     assert result["events_per_second"] > 0
 
 
+def test_dashboards_annotate_the_history_and_answer_every_page(own_database):
+    result = dashboards_bench.main(["--conversations", "30", "--messages", "120", "--rounds", "1"])
+    assert result["database"] == connection.vendor
+    assert result["messages"] == 120
+    inbound = result["insights_rows"]["tones"]
+    assert 30 <= inbound < 120
+    assert result["insights_rows"]["signals"] == result["insights_rows"]["topics"] == inbound
+    assert result["insights_rows"]["conversations"] == 30
+    assert result["rollup_rows"] > 0
+    assert result["requests"] == len(dashboards_bench.pages(1, 1, 1))
+    assert result["p95_ms"] > 0
+
+
 def test_unknown_benchmark_is_refused(capsys):
-    assert available() == ["email", "inbox", "ingest", "listen", "route", "tone"]
+    assert available() == ["dashboards", "email", "inbox", "ingest", "listen", "route", "tone", "topics"]
     assert run_benchmark("nope", []) == 2
-    assert "available: email, inbox, ingest, listen, route, tone" in capsys.readouterr().err
+    assert "available: dashboards, email, inbox, ingest, listen, route, tone, topics" in capsys.readouterr().err
 
 
 def test_inbox_reuses_a_kept_history(own_database):

@@ -17,6 +17,7 @@ from firstring.api.conversations import router as conversations_router
 from firstring.api.customers import router as customers_router
 from firstring.api.escalations import router as escalations_router
 from firstring.api.inbound import router as inbound_router
+from firstring.api.insights import router as insights_router
 from firstring.api.me import router as me_router
 from firstring.api.messages import router as messages_router
 from firstring.api.teams import router as teams_router
@@ -107,4 +108,5 @@ api.add_router("/users", users_router, tags=["users"])
 api.add_router("/teams", teams_router, tags=["teams"])
 api.add_router("/me", me_router, tags=["me"])
 api.add_router("/listening", listening_router, tags=["listening"])
+api.add_router("/insights", insights_router, tags=["insights"])
 api.add_router("", escalations_router, tags=["escalations"])

@@ -12,16 +12,22 @@ class InsightsConfig(AppConfig):
 
         from firstring.conversations import pipeline
         from firstring.insights.classifiers import available_backends
+        from firstring.insights.topics import available_encoders
 
         if settings.FIRSTRING_TONE_BACKEND not in available_backends():
             raise ImproperlyConfigured(
                 f"FIRSTRING_TONE_BACKEND must be one of {', '.join(available_backends())}"
             )
-        pipeline.register_step("tone", _tone_step)
+        if settings.FIRSTRING_TOPIC_BACKEND not in available_encoders():
+            raise ImproperlyConfigured(
+                f"FIRSTRING_TOPIC_BACKEND must be one of {', '.join(available_encoders())}"
+            )
+        # Named "tone" still: routing runs after it and reads what it stored.
+        pipeline.register_step("tone", _insights_step)
 
 
-def _tone_step(message_ids: list[int]) -> None:
-    from firstring.insights.services import message_tone_classify
+def _insights_step(message_ids: list[int]) -> None:
+    """Tone, topics, language and urgency of a received batch, each classifier called once."""
+    from firstring.insights.analysis import messages_analyse
 
-    for message_id in message_ids:
-        message_tone_classify(message_id=message_id)
+    messages_analyse(message_ids=message_ids)

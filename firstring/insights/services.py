@@ -8,10 +8,12 @@ from django.utils import timezone
 
 from firstring.accounts.models import User
 from firstring.conversations.access import conversation_get_for_user
-from firstring.conversations.models import Conversation, Message, Tone
-from firstring.insights.classifiers import DefaultToneClassifier, default_classifier, get_classifier
+from firstring.conversations.models import Message, Tone
+from firstring.insights.analysis import conversation_insight_refresh
+from firstring.insights.classifiers import DefaultToneClassifier, default_classifier
 from firstring.insights.classifiers.learning import LearningToneClassifier
 from firstring.insights.models import LearnedToneModel, MessageTone, ToneCorrection
+from firstring.insights.rollup import rollup_refresh
 from firstring.lib.errors import InvalidInput, NotFound
 
 # Below this many corrections the learning backend would mostly learn noise.
@@ -19,40 +21,15 @@ LEARN_MIN_ROWS = 50
 
 
 def message_tone_classify(*, message_id: int) -> MessageTone | None:
-    """The pipeline step: store the tone of an inbound message and refresh its conversation's tone.
+    """Classify one inbound message (tone, topics, signals) as the pipeline step does for a batch.
 
-    Classifying happens before the transaction (it needs no lock); a tone an agent corrected is kept.
+    A tone an agent corrected is kept.
     """
-    message = Message.objects.filter(pk=message_id, direction=Message.Direction.INBOUND).first()
-    if message is None or not message.text.strip():
+    from firstring.insights.analysis import messages_analyse
+
+    if not messages_analyse(message_ids=[message_id]):
         return None
-    classifier = get_classifier()
-    result = classifier.classify([message.text])[0]
-    with transaction.atomic():
-        conversation = Conversation.objects.select_for_update().get(pk=message.conversation_id)
-        tone = MessageTone.objects.select_for_update().filter(message_id=message_id).first()
-        now = timezone.now()
-        if tone is None:
-            tone = MessageTone.objects.create(
-                message_id=message_id,
-                label=result.label,
-                predicted_label=result.label,
-                score=result.score,
-                confidence=result.confidence,
-                backend=classifier.name,
-                created_at=now,
-                updated_at=now,
-            )
-        else:
-            tone.predicted_label, tone.score, tone.confidence = result.label, result.score, result.confidence
-            tone.backend, tone.updated_at = classifier.name, now
-            fields = ["predicted_label", "score", "confidence", "backend", "updated_at"]
-            if not tone.corrected:
-                tone.label = result.label
-                fields.append("label")
-            tone.save(update_fields=fields)
-        _store_tone(message_id=message_id, label=tone.label, conversation=conversation)
-    return tone
+    return MessageTone.objects.get(message_id=message_id)
 
 
 def tone_correct(*, user: User, message_id: int, label: str) -> MessageTone:
@@ -92,25 +69,11 @@ def tone_correct(*, user: User, message_id: int, label: str) -> MessageTone:
         ToneCorrection.objects.create(
             message_id=message_id, previous_label=previous, label=label, actor=user, created_at=now
         )
-        _store_tone(message_id=message_id, label=label, conversation=conversation)
+        Message.objects.filter(pk=message_id).update(tone=label)
+        conversation_insight_refresh(conversation=conversation)
+        day = timezone.localdate(Message.objects.values_list("created_at", flat=True).get(pk=message_id))
+        transaction.on_commit(lambda: rollup_refresh(days={day}))
     return tone
-
-
-def _store_tone(*, message_id: int, label: str, conversation: Conversation) -> None:
-    """Copy a message's tone onto it and recompute the conversation's first and latest customer tone.
-
-    Recomputed from the stored tones rather than from this message alone, since background steps may
-    finish out of order. The caller holds the conversation's lock.
-    """
-    Message.objects.filter(pk=message_id).update(tone=label)
-    toned = MessageTone.objects.filter(
-        message__conversation_id=conversation.pk, message__direction=Message.Direction.INBOUND
-    ).order_by("message__created_at", "message_id")
-    first = toned.values_list("label", flat=True).first() or ""
-    latest = toned.reverse().values_list("label", flat=True).first() or ""
-    if (conversation.tone_first, conversation.tone_latest) != (first, latest):
-        conversation.tone_first, conversation.tone_latest = first, latest
-        conversation.save(update_fields=["tone_first", "tone_latest"])
 
 
 def tone_model_learn(*, min_rows: int = LEARN_MIN_ROWS) -> LearnedToneModel:

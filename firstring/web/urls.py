@@ -1,6 +1,15 @@
 from django.urls import path
 
-from firstring.web.views import conversation, customers, escalations, inbox, routing, rules, supervisor
+from firstring.web.views import (
+    conversation,
+    customers,
+    escalations,
+    inbox,
+    insights,
+    routing,
+    rules,
+    supervisor,
+)
 
 app_name = "web"
 
@@ -23,10 +32,23 @@ urlpatterns = [
         name="conversation-priority",
     ),
     path("conversations/<int:conversation_id>/tags/", conversation.set_tags, name="conversation-tags"),
+    path(
+        "conversations/<int:conversation_id>/messages/<int:message_id>/tone/",
+        conversation.message_tone,
+        name="message-tone",
+    ),
+    path(
+        "conversations/<int:conversation_id>/messages/<int:message_id>/topics/",
+        conversation.message_topic,
+        name="message-topic",
+    ),
     path("routing/presence/", routing.set_presence, name="routing-presence"),
     path("routing/offers/", routing.offers, name="routing-offers"),
     path("routing/offers/<int:task_id>/accept/", routing.accept, name="offer-accept"),
     path("routing/offers/<int:task_id>/decline/", routing.decline, name="offer-decline"),
+    path("insights/", insights.dashboard, name="insights"),
+    path("insights/conversations/", insights.drill_down, name="insights-conversations"),
+    path("insights/export/<slug:table>.csv", insights.export, name="insights-export"),
     path("conversations/<int:conversation_id>/escalate/", escalations.escalate, name="conversation-escalate"),
     path("escalations/", escalations.escalation_list, name="escalations"),
     path("escalations/<int:escalation_id>/", escalations.escalation_detail, name="escalation"),

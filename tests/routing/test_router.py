@@ -356,3 +356,21 @@ def test_a_language_skill_matches_by_code_or_by_name(waiting, make_agent):
     assert language_skill("xx") is None
     task = waiting("hola@example.com", language="es")
     assert task.needs == [{"skill": spanish.pk, "name": "Spanish", "level": 3}]
+
+
+def test_a_message_read_as_urgent_moves_its_task_up_and_says_why(receive, email_channel):
+    from firstring.conversations import pipeline
+
+    calm = receive(email="calm@example.com", channel=email_channel, text="Where is my parcel?")
+    leaving = receive(
+        email="leaving@example.com",
+        channel=email_channel,
+        text="Third time asking. I will cancel my account and switch to your competitor.",
+    )
+    pipeline.messages_received.call([calm.message.pk, leaving.message.pk])
+    calm_task = RoutingTask.objects.get(conversation=calm.conversation)
+    urgent_task = RoutingTask.objects.get(conversation=leaving.conversation)
+    assert urgent_task.rank_at < calm_task.rank_at - timedelta(minutes=9)
+    queued = RoutingEvent.objects.get(task=urgent_task, kind="queued")
+    assert "churn" in queued.data["urgency"]
+    assert "urgency" not in RoutingEvent.objects.get(task=calm_task, kind="queued").data

@@ -15,6 +15,7 @@ from django.utils.translation import get_language_info
 
 from firstring.accounts.models import Skill
 from firstring.conversations.models import Conversation, Message, Tone
+from firstring.insights.selectors import conversation_signals
 from firstring.routing.models import RoutingEvent, RoutingRule, RoutingTask
 from firstring.routing.services.rules import rule_apply, rule_for, rule_needs, rules_load
 
@@ -28,6 +29,8 @@ PRIORITY_HEAD_START = {
 }
 # An angry customer moves up.
 NEGATIVE_TONE_HEAD_START = timedelta(minutes=5)
+# A message the insights engine read as urgent (a threat to leave, legal, safety, an outage) moves up more.
+URGENT_SIGNAL_HEAD_START = timedelta(minutes=10)
 # The skill level a task prefers for the conversation's language, while it has not waited long.
 PREFERRED_LANGUAGE_LEVEL = 3
 
@@ -43,8 +46,18 @@ def tasks_for_messages(message_ids: Sequence[int]) -> None:
         pk__in=conversation_ids, assignee__isnull=True, status=Conversation.Status.OPEN
     ).select_related("channel", "customer")
     rules = rules_load()
+    # The insights step ran first and read the messages: threats to leave, legal, safety, outages.
+    signals = conversation_signals(conversation_ids)
     queued = [
-        task for conversation in waiting if (task := task_enqueue(conversation=conversation, rules=rules))
+        task
+        for conversation in waiting
+        if (
+            task := task_enqueue(
+                conversation=conversation,
+                rules=rules,
+                urgency=signals[conversation.pk].urgency if conversation.pk in signals else (),
+            )
+        )
     ]
     if queued:
         from firstring.routing.services.router import route_waiting
@@ -77,8 +90,10 @@ def describe_needs(needs: list[dict[str, Any]]) -> list[str]:
     return [f"{need['name']} ≥ {need['level']}" for need in needs]
 
 
-def task_rank_at(conversation: Conversation, enqueued_at: datetime) -> datetime:
+def task_rank_at(conversation: Conversation, enqueued_at: datetime, *, urgent: bool = False) -> datetime:
     head_start = PRIORITY_HEAD_START.get(Conversation.Priority(conversation.priority), timedelta(0))
+    if urgent:
+        head_start += URGENT_SIGNAL_HEAD_START
     if conversation.tone_latest == Tone.NEGATIVE:
         head_start += NEGATIVE_TONE_HEAD_START
     tier = conversation.customer.tier.lower()
@@ -101,7 +116,7 @@ def language_skill(code: str) -> Skill | None:
 
 
 def task_enqueue(
-    *, conversation: Conversation, rules: Sequence[RoutingRule] | None = None
+    *, conversation: Conversation, rules: Sequence[RoutingRule] | None = None, urgency: Sequence[str] = ()
 ) -> RoutingTask | None:
     """Queue the conversation for an agent; None when it already has a live task.
 
@@ -126,7 +141,7 @@ def task_enqueue(
                 channel_kind=conversation.channel.kind,
                 team_id=conversation.team_id,
                 enqueued_at=now,
-                rank_at=task_rank_at(conversation, now),
+                rank_at=task_rank_at(conversation, now, urgent=bool(urgency)),
                 needs=needs,
             )
             RoutingEvent.objects.create(
@@ -139,6 +154,7 @@ def task_enqueue(
                     "head_start_seconds": int((now - task.rank_at).total_seconds()),
                     "needs": describe_needs(needs),
                     **({"rule": rule.name} if rule is not None else {}),
+                    **({"urgency": list(urgency)} if urgency else {}),
                 },
                 created_at=now,
             )

@@ -150,6 +150,8 @@ def routing_reason(event: RoutingEvent) -> str:
             parts.append(f"tone {data['tone']}")
         if data.get("needs"):
             parts.append("needs " + ", ".join(map(str, data["needs"])))
+        if data.get("urgency"):
+            parts.append("urgent: " + ", ".join(map(str, data["urgency"])))
         if data.get("rule"):
             parts.append(f"rule “{data['rule']}”")
         return "Queued: " + ", ".join(parts)

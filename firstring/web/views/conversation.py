@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from firstring.accounts.models import User
 from firstring.conversations.access import conversation_get_for_user
-from firstring.conversations.models import Conversation
+from firstring.conversations.models import Conversation, Message, Tone
 from firstring.conversations.services import (
     conversation_assign,
     conversation_set_priority,
@@ -27,6 +28,9 @@ from firstring.conversations.services import (
 )
 from firstring.conversations.services.actions import user_get_assignable
 from firstring.escalations.selectors import escalation_live_for, managers
+from firstring.insights.selectors import active_topics, message_insights
+from firstring.insights.services import tone_correct
+from firstring.insights.topic_services import message_topic_tag, message_topic_untag
 from firstring.lib.errors import NotFound
 from firstring.routing.selectors import routing_log
 from firstring.web import selectors
@@ -45,6 +49,15 @@ from firstring.web.forms import (
 TEMPLATE = "web/conversation.html"
 
 
+class ToneCorrectForm(forms.Form):
+    label = forms.ChoiceField(choices=Tone.choices)
+
+
+class TopicTagForm(forms.Form):
+    topic = forms.IntegerField(min_value=1)
+    action = forms.ChoiceField(choices=[("tag", "tag"), ("untag", "untag")])
+
+
 def _user(request: HttpRequest) -> User:
     assert isinstance(request.user, User)
     return request.user
@@ -61,9 +74,16 @@ def _context(user: User, conversation: Conversation) -> dict[str, Any]:
         .get(pk=conversation.pk)
     )
     customer = selectors.customer_with_identities(customer=conversation.customer)
+    timeline = selectors.conversation_timeline(conversation=conversation)
+    inbound = [i.message for i in timeline if i.message and i.message.direction == "inbound"]
+    found = message_insights(m.pk for m in inbound)
+    for message in inbound:
+        message.insight = found.get(message.pk)  # type: ignore[attr-defined]
     return {
         "conversation": conversation,
-        "timeline": selectors.conversation_timeline(conversation=conversation),
+        "timeline": timeline,
+        "topic_choices": active_topics(),
+        "tones": Tone.choices,
         "customer": customer,
         "customer_conversations": selectors.customer_conversations_for_user(user=user, customer=customer),
         "reply_targets": selectors.reply_targets(user=user, conversation=conversation),
@@ -186,3 +206,32 @@ def set_tags(request: HttpRequest, conversation_id: int) -> HttpResponse:
     valid(form)
     conversation_set_tags(conversation=conversation, names=form.names(), actor=_user(request))
     return _after(request, conversation_id, "actions-response")
+
+
+@require_POST
+@agent_view
+def message_tone(request: HttpRequest, conversation_id: int, message_id: int) -> HttpResponse:
+    """One click: an agent says what the customer's tone really was (the correction is kept)."""
+    _load(request, conversation_id)
+    data = valid(ToneCorrectForm(request.POST))
+    tone_correct(
+        user=_user(request), message_id=_own_message(conversation_id, message_id), label=data["label"]
+    )
+    return _after(request, conversation_id, "timeline-response")
+
+
+@require_POST
+@agent_view
+def message_topic(request: HttpRequest, conversation_id: int, message_id: int) -> HttpResponse:
+    """An agent tags a customer's message with a topic, or says it is not about one (both teach)."""
+    _load(request, conversation_id)
+    data = valid(TopicTagForm(request.POST))
+    change = message_topic_tag if data["action"] == "tag" else message_topic_untag
+    change(user=_user(request), message_id=_own_message(conversation_id, message_id), topic_id=data["topic"])
+    return _after(request, conversation_id, "timeline-response")
+
+
+def _own_message(conversation_id: int, message_id: int) -> int:
+    if not Message.objects.filter(pk=message_id, conversation_id=conversation_id).exists():
+        raise NotFound(f"message {message_id} not found")
+    return message_id

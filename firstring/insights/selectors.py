@@ -1,0 +1,290 @@
+"""Reads of the insights app: what routing needs to know about a conversation, and the dashboards.
+
+The dashboards read the `DailyInsight` rollup (a few rows a day), never the messages themselves,
+except to show example messages and the conversations behind a number (a page at a time).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet, Sum
+
+from firstring.insights.models import ConversationInsight, DailyAgentLift, DailyInsight, MessageTopic, Topic
+from firstring.insights.rollup import day_bounds
+
+
+@dataclass(frozen=True)
+class ConversationSignals:
+    language: str
+    urgent: bool
+    urgency: tuple[str, ...]
+    topic_id: int | None
+    tone_lift: float | None
+
+
+def conversation_signals(conversation_ids: Iterable[int]) -> dict[int, ConversationSignals]:
+    """Language, urgency and main topic of conversations the engine has read (others are absent)."""
+    rows = ConversationInsight.objects.filter(conversation_id__in=list(conversation_ids)).values_list(
+        "conversation_id", "language", "urgent", "urgency", "topic_id", "tone_lift"
+    )
+    return {
+        cid: ConversationSignals(language, urgent, tuple(urgency), topic, lift)
+        for cid, language, urgent, urgency, topic, lift in rows
+    }
+
+
+@dataclass(frozen=True)
+class DashboardFilters:
+    since: dt.date
+    until: dt.date
+    channel_id: int | None = None
+    team_id: int | None = None
+    topic_id: int | None = None
+
+    def rollup(self) -> QuerySet[DailyInsight]:
+        rows = DailyInsight.objects.filter(day__gte=self.since, day__lte=self.until)
+        if self.channel_id:
+            rows = rows.filter(channel_id=self.channel_id)
+        if self.team_id:
+            rows = rows.filter(team_id=self.team_id)
+        if self.topic_id:
+            rows = rows.filter(topic_id=self.topic_id)
+        return rows
+
+    def bounds(self) -> tuple[dt.datetime, dt.datetime]:
+        return day_bounds(self.since)[0], day_bounds(self.until)[1]
+
+
+def _share(part: int, whole: int) -> float:
+    return round(part / whole, 4) if whole else 0.0
+
+
+def tone_over_time(filters: DashboardFilters) -> list[dict[str, Any]]:
+    """Per day and channel: customer messages, their tone counts and mean tone score."""
+    rows = (
+        filters.rollup()
+        .values("day", "channel_id", "channel__name")
+        .annotate(
+            messages=Sum("messages"),
+            negative=Sum("negative"),
+            neutral=Sum("neutral"),
+            positive=Sum("positive"),
+            score=Sum("score_sum"),
+            urgent=Sum("urgent"),
+        )
+        .order_by("day", "channel__name")
+    )
+    return [
+        {
+            "day": r["day"],
+            "channel_id": r["channel_id"],
+            "channel": r["channel__name"],
+            "messages": r["messages"],
+            "negative": r["negative"],
+            "neutral": r["neutral"],
+            "positive": r["positive"],
+            "urgent": r["urgent"],
+            "mean_tone": round((r["score"] or 0.0) / r["messages"], 4) if r["messages"] else 0.0,
+        }
+        for r in rows
+    ]
+
+
+def summary(filters: DashboardFilters) -> dict[str, Any]:
+    totals = filters.rollup().aggregate(
+        messages=Sum("messages"),
+        negative=Sum("negative"),
+        positive=Sum("positive"),
+        urgent=Sum("urgent"),
+        conversations=Sum("conversations"),
+        lifted=Sum("lifted"),
+        lift_sum=Sum("lift_sum"),
+        improved=Sum("improved"),
+        worsened=Sum("worsened"),
+    )
+    totals = {k: v or 0 for k, v in totals.items()}
+    return {
+        **totals,
+        "negative_share": _share(totals["negative"], totals["messages"]),
+        "positive_share": _share(totals["positive"], totals["messages"]),
+        "mean_lift": round(totals["lift_sum"] / totals["lifted"], 4) if totals["lifted"] else None,
+        "improved_share": _share(totals["improved"], totals["lifted"]),
+    }
+
+
+def top_topics(filters: DashboardFilters, *, limit: int = 10, examples: int = 3) -> list[dict[str, Any]]:
+    """The topics with the most customer messages, their tone and a few recent example messages."""
+    rows = list(
+        filters.rollup()
+        .filter(topic__isnull=False)
+        .values("topic_id", "topic__name")
+        .annotate(messages=Sum("messages"), negative=Sum("negative"), positive=Sum("positive"))
+        .filter(messages__gt=0)
+        .order_by("-messages", "topic__name")[:limit]
+    )
+    start, end = filters.bounds()
+    result = []
+    for row in rows:
+        tags = MessageTopic.objects.filter(
+            topic_id=row["topic_id"], primary=True, rejected=False, created_at__gte=start, created_at__lt=end
+        )
+        if filters.channel_id:
+            tags = tags.filter(message__channel_id=filters.channel_id)
+        if filters.team_id:
+            tags = tags.filter(message__conversation__team_id=filters.team_id)
+        samples = list(
+            tags.order_by("-created_at").values("message_id", "message__conversation_id", "message__text")[
+                :examples
+            ]
+        )
+        result.append(
+            {
+                "topic_id": row["topic_id"],
+                "topic": row["topic__name"],
+                "messages": row["messages"],
+                "negative_share": _share(row["negative"], row["messages"]),
+                "positive_share": _share(row["positive"], row["messages"]),
+                "examples": [
+                    {
+                        "message_id": s["message_id"],
+                        "conversation_id": s["message__conversation_id"],
+                        "text": s["message__text"][:280],
+                    }
+                    for s in samples
+                ],
+            }
+        )
+    return result
+
+
+LIFT_GROUPS = ("channel", "team", "topic", "agent")
+
+
+def tone_lift(filters: DashboardFilters, *, by: str) -> list[dict[str, Any]]:
+    """Mean tone lift of the conversations started in the range, per channel, team, topic or agent."""
+    if by not in LIFT_GROUPS:
+        raise ValueError(f"tone lift is grouped by one of {', '.join(LIFT_GROUPS)}")
+    if by == "agent":
+        # Who holds the conversation, as of its day's last rollup refresh.
+        agents = DailyAgentLift.objects.filter(day__gte=filters.since, day__lte=filters.until)
+        if filters.channel_id:
+            agents = agents.filter(channel_id=filters.channel_id)
+        if filters.team_id:
+            agents = agents.filter(team_id=filters.team_id)
+        if filters.topic_id:
+            agents = agents.filter(topic_id=filters.topic_id)
+        rows = (
+            agents.values("assignee_id", "assignee__name")
+            .annotate(
+                lifted=Sum("lifted"),
+                lift_sum=Sum("lift_sum"),
+                improved=Sum("improved"),
+                worsened=Sum("worsened"),
+            )
+            .filter(lifted__gt=0)
+            .order_by("-lifted")
+        )
+        return [
+            {
+                "key": r["assignee_id"],
+                "name": r["assignee__name"] or "Unassigned",
+                "lifted": r["lifted"],
+                "mean_lift": round(r["lift_sum"] / r["lifted"], 4),
+                "improved_share": _share(r["improved"], r["lifted"]),
+                "worsened_share": _share(r["worsened"], r["lifted"]),
+            }
+            for r in rows
+        ]
+    field = {"channel": "channel", "team": "team", "topic": "topic"}[by]
+    grouped = (
+        filters.rollup()
+        .values(f"{field}_id", f"{field}__name")
+        .annotate(
+            lifted=Sum("lifted"), lift_sum=Sum("lift_sum"), improved=Sum("improved"), worsened=Sum("worsened")
+        )
+        .filter(lifted__gt=0)
+        .order_by("-lifted")
+    )
+    return [
+        {
+            "key": r[f"{field}_id"],
+            "name": r[f"{field}__name"] or f"No {by}",
+            "lifted": r["lifted"],
+            "mean_lift": round(r["lift_sum"] / r["lifted"], 4),
+            "improved_share": _share(r["improved"], r["lifted"]),
+            "worsened_share": _share(r["worsened"], r["lifted"]),
+        }
+        for r in grouped
+    ]
+
+
+def drill_down(
+    filters: DashboardFilters, *, tone: str = "", day: dt.date | None = None, limit: int = 50
+) -> QuerySet[ConversationInsight]:
+    """The conversations behind a number: started in the range (or on `day`), newest first.
+
+    `tone` picks those whose customer ended negative/neutral/positive, or "improved"/"worsened".
+    """
+    start, end = day_bounds(day) if day else filters.bounds()
+    rows = ConversationInsight.objects.filter(started_at__gte=start, started_at__lt=end)
+    if filters.channel_id:
+        rows = rows.filter(channel_id=filters.channel_id)
+    if filters.team_id:
+        rows = rows.filter(conversation__team_id=filters.team_id)
+    if filters.topic_id:
+        rows = rows.filter(topic_id=filters.topic_id)
+    if tone in ("negative", "neutral", "positive"):
+        rows = rows.filter(conversation__tone_latest=tone)
+    elif tone == "improved":
+        rows = rows.filter(tone_lift__gt=0)
+    elif tone == "worsened":
+        rows = rows.filter(tone_lift__lt=0)
+    elif tone == "urgent":
+        rows = rows.filter(urgent=True)
+    return rows.select_related(
+        "conversation", "conversation__customer", "conversation__assignee", "topic"
+    ).order_by("-started_at", "-id")[:limit]
+
+
+def active_topics() -> QuerySet[Topic]:
+    return Topic.objects.filter(active=True).order_by("name")
+
+
+@dataclass
+class MessageInsight:
+    """What the engine and the agents said about one customer message, for the conversation page."""
+
+    tone: str = ""
+    tone_corrected: bool = False
+    language: str = ""
+    urgency: list[str] | None = None
+    topics: list[MessageTopic] | None = None
+
+
+def message_insights(message_ids: Iterable[int]) -> dict[int, MessageInsight]:
+    """Tone, language, urgency and topics of these messages, in three queries."""
+    from firstring.insights.models import MessageSignal, MessageTone
+
+    ids = list(message_ids)
+    found: dict[int, MessageInsight] = {i: MessageInsight(urgency=[], topics=[]) for i in ids}
+    for message_id, label, corrected in MessageTone.objects.filter(message_id__in=ids).values_list(
+        "message_id", "label", "corrected"
+    ):
+        found[message_id].tone, found[message_id].tone_corrected = label, corrected
+    for message_id, language, urgency in MessageSignal.objects.filter(message_id__in=ids).values_list(
+        "message_id", "language", "urgency"
+    ):
+        found[message_id].language, found[message_id].urgency = language, list(urgency)
+    for tag in (
+        MessageTopic.objects.filter(message_id__in=ids)
+        .select_related("topic")
+        .order_by("-primary", "-confidence")
+    ):
+        topics = found[tag.message_id].topics
+        assert topics is not None
+        topics.append(tag)
+    return found

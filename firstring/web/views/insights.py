@@ -1,0 +1,210 @@
+"""The managers' dashboard: how customers feel, what they write about, and whether they leave happier.
+
+Reads the insights app's selectors only (the rollup, a page of conversations at a time); every table
+and the conversations behind a number export as CSV with the same filters.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterator
+from typing import Any
+
+from django import forms
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from firstring.accounts.models import Team, User
+from firstring.channels.models import Channel
+from firstring.insights import selectors
+from firstring.lib.errors import Forbidden, InvalidInput
+from firstring.web import charts
+from firstring.web.errors import agent_view
+from firstring.web.forms import valid
+
+MAX_DAYS = 366
+# Conversations in one CSV export; narrow the filters for more.
+MAX_EXPORT_ROWS = 50_000
+
+
+class DashboardForm(forms.Form):
+    since = forms.DateField(required=False)
+    until = forms.DateField(required=False)
+    channel = forms.IntegerField(required=False, min_value=1)
+    team = forms.IntegerField(required=False, min_value=1)
+    topic = forms.IntegerField(required=False, min_value=1)
+    tone = forms.ChoiceField(
+        required=False,
+        choices=[(c, c) for c in ("", "negative", "neutral", "positive", "improved", "worsened", "urgent")],
+    )
+    day = forms.DateField(required=False)
+
+
+def _manager(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    if not user.sees_everything:
+        raise Forbidden("the dashboard is for managers")
+    return user
+
+
+def _filters(request: HttpRequest) -> tuple[selectors.DashboardFilters, dict[str, Any]]:
+    data = valid(DashboardForm(request.GET))
+    until = data["until"] or timezone.localdate()
+    since = data["since"] or until - dt.timedelta(days=29)
+    if since > until:
+        raise InvalidInput("the range must start before it ends")
+    if (until - since).days >= MAX_DAYS:
+        raise InvalidInput(f"the range spans at most {MAX_DAYS} days")
+    filters = selectors.DashboardFilters(
+        since=since, until=until, channel_id=data["channel"], team_id=data["team"], topic_id=data["topic"]
+    )
+    return filters, data
+
+
+def _query(filters: selectors.DashboardFilters, **extra: Any) -> str:
+    from urllib.parse import urlencode
+
+    params = {"since": filters.since.isoformat(), "until": filters.until.isoformat()}
+    for name, value in (
+        ("channel", filters.channel_id),
+        ("team", filters.team_id),
+        ("topic", filters.topic_id),
+    ):
+        if value:
+            params[name] = str(value)
+    params.update({k: str(v) for k, v in extra.items() if v})
+    return urlencode(params)
+
+
+@require_GET
+@agent_view
+def dashboard(request: HttpRequest) -> HttpResponse:
+    _manager(request)
+    filters, _data = _filters(request)
+    over_time = selectors.tone_over_time(filters)
+    by_channel: dict[str, dict[dt.date, float]] = defaultdict(dict)
+    volume: dict[dt.date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for row in over_time:
+        by_channel[row["channel"]][row["day"]] = row["mean_tone"]
+        for tone in ("negative", "neutral", "positive"):
+            volume[row["day"]][tone] += row[tone]
+    series = [charts.Series(name, points) for name, points in sorted(by_channel.items())]
+    topics = selectors.top_topics(filters)
+    most = max((t["messages"] for t in topics), default=0)
+    for topic in topics:
+        topic["bar"] = charts.bar(topic["messages"], high=most)
+        topic["query"] = _query(filters, topic=topic["topic_id"])
+    lift = {by: selectors.tone_lift(filters, by=by) for by in selectors.LIFT_GROUPS}
+    context = {
+        "filters": filters,
+        "query": _query(filters),
+        "summary": selectors.summary(filters),
+        "tone_chart": charts.line_chart(
+            series,
+            since=filters.since,
+            until=filters.until,
+            low=-1,
+            high=1,
+            title="Mean customer tone by channel",
+        ),
+        "tone_legend": charts.legend([s.name for s in series]),
+        "volume_chart": charts.stacked_bars(
+            volume, since=filters.since, until=filters.until, title="Customer messages per day by tone"
+        ),
+        "topics": topics,
+        "lift": lift,
+        "channels": Channel.objects.order_by("name"),
+        "teams": Team.objects.order_by("name"),
+        "topic_choices": selectors.active_topics(),
+        "drill": {
+            tone: _query(filters, tone=tone)
+            for tone in ("negative", "positive", "improved", "worsened", "urgent")
+        },
+    }
+    return render(request, "web/insights.html", context)
+
+
+@require_GET
+@agent_view
+def drill_down(request: HttpRequest) -> HttpResponse:
+    _manager(request)
+    filters, data = _filters(request)
+    rows = selectors.drill_down(filters, tone=data["tone"], day=data["day"], limit=200)
+    context = {
+        "filters": filters,
+        "rows": rows,
+        "tone": data["tone"],
+        "day": data["day"],
+        "query": _query(filters, tone=data["tone"], day=data["day"].isoformat() if data["day"] else ""),
+        "back": _query(filters),
+    }
+    return render(request, "web/insights_conversations.html", context)
+
+
+EXPORTS = ("tone", "topics", "lift-channel", "lift-team", "lift-topic", "lift-agent", "conversations")
+
+
+def _csv_rows(filters: selectors.DashboardFilters, table: str, data: dict[str, Any]) -> Iterator[list[Any]]:
+    if table == "tone":
+        yield ["day", "channel", "messages", "negative", "neutral", "positive", "urgent", "mean_tone"]
+        for r in selectors.tone_over_time(filters):
+            yield [
+                r["day"],
+                r["channel"],
+                r["messages"],
+                r["negative"],
+                r["neutral"],
+                r["positive"],
+                r["urgent"],
+                r["mean_tone"],
+            ]
+    elif table == "topics":
+        yield ["topic", "messages", "negative_share", "positive_share"]
+        for t in selectors.top_topics(filters, limit=1000, examples=0):
+            yield [t["topic"], t["messages"], t["negative_share"], t["positive_share"]]
+    elif table.startswith("lift-"):
+        yield [table.removeprefix("lift-"), "conversations", "mean_lift", "improved_share", "worsened_share"]
+        for r in selectors.tone_lift(filters, by=table.removeprefix("lift-")):
+            yield [r["name"], r["lifted"], r["mean_lift"], r["improved_share"], r["worsened_share"]]
+    else:
+        yield [
+            "conversation", "started_at", "channel_id", "team_id", "assignee", "status", "topic", "language",
+            "urgent", "urgency", "customer_messages", "tone_first", "tone_latest", "tone_lift",
+        ]  # fmt: skip
+        rows = selectors.drill_down(filters, tone=data["tone"], day=data["day"], limit=MAX_EXPORT_ROWS)
+        for i in rows.iterator(chunk_size=2000):
+            c = i.conversation
+            yield [
+                c.pk, i.started_at.isoformat(), i.channel_id, c.team_id or "",
+                c.assignee.email if c.assignee else "",
+                c.status, i.topic.name if i.topic else "", i.language, i.urgent, " ".join(i.urgency),
+                i.customer_messages, c.tone_first, c.tone_latest, "" if i.tone_lift is None else i.tone_lift,
+            ]  # fmt: skip
+
+
+def _safe_cell(value: Any) -> Any:
+    # A cell starting with = + - @ would be a formula in a spreadsheet (CSV injection).
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+@require_GET
+@agent_view
+def export(request: HttpRequest, table: str) -> HttpResponse:
+    _manager(request)
+    if table not in EXPORTS:
+        raise InvalidInput(f"export one of {', '.join(EXPORTS)}")
+    filters, data = _filters(request)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    writer = csv.writer(response)
+    for row in _csv_rows(filters, table, data):
+        writer.writerow([_safe_cell(v) for v in row])
+    name = f"firstring-{table}-{filters.since.isoformat()}-{filters.until.isoformat()}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
