@@ -118,7 +118,8 @@ def test_dashboards_annotate_the_history_and_answer_every_page(own_database):
 def test_unknown_benchmark_is_refused(capsys):
     assert available() == ["dashboards", "email", "inbox", "ingest", "listen", "route", "tone", "topics"]
     assert run_benchmark("nope", []) == 2
-    assert "available: dashboards, email, inbox, ingest, listen, route, tone, topics" in capsys.readouterr().err
+    expected = "available: dashboards, email, inbox, ingest, listen, route, tone, topics"
+    assert expected in capsys.readouterr().err
 
 
 def test_inbox_reuses_a_kept_history(own_database):
