@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "firstring.insights",
     "firstring.routing",
     "firstring.listening",
+    "firstring.knowledge",
     "firstring.escalations",
     "firstring.api",
     "firstring.ops",
@@ -259,7 +260,12 @@ FIRSTRING_ALERT_WEBHOOK_URL = env_str("FIRSTRING_ALERT_WEBHOOK_URL", "")
 FIRSTRING_ESCALATION_ACK_MINUTES = env_int("FIRSTRING_ESCALATION_ACK_MINUTES", 10)
 FIRSTRING_CHANNEL_PLUGINS = env_list(
     "FIRSTRING_CHANNEL_PLUGINS",
-    ["firstring.channels.api", "firstring.channels.email", "firstring.channels.twilio"],
+    [
+        "firstring.channels.api",
+        "firstring.channels.email",
+        "firstring.channels.twilio",
+        "firstring.channels.webchat",
+    ],
 )
 
 LOGGING = {
@@ -270,3 +276,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# Knowledge base: the largest file or image an editor may attach to an article.
+FIRSTRING_KB_MAX_ATTACHMENT_BYTES = env_int("FIRSTRING_KB_MAX_ATTACHMENT_BYTES", 5 * 1024 * 1024)

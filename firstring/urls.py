@@ -22,6 +22,8 @@ for _plugin in settings.FIRSTRING_CHANNEL_PLUGINS:
         _kind = _plugin.rsplit(".", 1)[-1]
         urlpatterns.append(path(f"channels/{_kind}/", include(import_module(f"{_plugin}.urls"))))
 urlpatterns.append(path("", include("firstring.web.urls")))
+# Help centers last: /<prefix>/ of each brand, whatever the paths above leave free.
+urlpatterns.append(path("<slug:prefix>/", include("firstring.knowledge.helpcenter.urls")))
 
 if settings.DEBUG:
     from django.conf.urls.static import static

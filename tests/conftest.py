@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.db import transaction
 from django.test import Client
 
 from firstring.accounts.models import Team, User
@@ -166,10 +167,15 @@ def run_tasks() -> Callable[[], int]:
 
     def _run() -> int:
         ran = 0
-        while (result := DBTaskResult.objects.ready().get_locked()) is not None:
-            result.claim(worker.worker_id)
+        while True:
+            # Claimed in a transaction of its own, as the worker does: this also runs outside a test's
+            # transaction (in a live server's thread), where the row lock needs one.
+            with transaction.atomic():
+                result = DBTaskResult.objects.ready().get_locked()
+                if result is None:
+                    return ran
+                result.claim(worker.worker_id)
             worker.run_task(result)
             ran += 1
-        return ran
 
     return _run

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import connection
 
 from firstring.bench import available, run_benchmark
+from firstring.bench import chat as chat_bench
 from firstring.bench import dashboards as dashboards_bench
 from firstring.bench import email as email_bench
 from firstring.bench import inbox as inbox_bench
@@ -116,10 +117,10 @@ def test_dashboards_annotate_the_history_and_answer_every_page(own_database):
 
 
 def test_unknown_benchmark_is_refused(capsys):
-    assert available() == ["dashboards", "email", "inbox", "ingest", "listen", "route", "tone", "topics"]
+    names = ["chat", "dashboards", "email", "inbox", "ingest", "listen", "route", "search", "tone", "topics"]
+    assert available() == names
     assert run_benchmark("nope", []) == 2
-    expected = "available: dashboards, email, inbox, ingest, listen, route, tone, topics"
-    assert expected in capsys.readouterr().err
+    assert f"available: {', '.join(names)}" in capsys.readouterr().err
 
 
 def test_inbox_reuses_a_kept_history(own_database):
@@ -135,3 +136,10 @@ def test_inbox_reuses_a_kept_history(own_database):
             inbox_bench.main(["--conversations", "31", "--messages", "90", "--rounds", "1", "--reuse"])
     finally:
         drop_kept("inbox")
+
+
+def test_chat_delivers_every_message_and_reply_over_websockets(own_database):
+    result = chat_bench.main(["--visitors", "4", "--messages", "2", "--seconds", "0.5"])
+    assert result["visitors"] == 4
+    assert (result["messages"], result["replies"], result["lost"]) == (8, 4, 0)
+    assert result["p95_ms"] == max(result["visitor_to_agent_p95_ms"], result["agent_to_visitor_p95_ms"]) > 0

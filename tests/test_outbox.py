@@ -177,3 +177,13 @@ def test_empty_reply_and_foreign_recipient_are_refused(receive, agent):
     with pytest.raises(InvalidInput):
         reply_send(conversation=mine.conversation, author=agent, text="hi", recipient=foreign)
     assert not Message.objects.filter(direction="outbound").exists()
+
+
+def test_a_delivery_goes_ahead_of_queued_analysis(receive, agent, django_capture_on_commit_callbacks):
+    from django_tasks_db.models import DBTaskResult
+
+    with django_capture_on_commit_callbacks(execute=True):
+        inbound = receive(email="first@example.com")  # queues the pipeline's analysis
+        reply_send(conversation=inbound.conversation, author=agent, text="Hello")
+    queued = list(DBTaskResult.objects.ready().values_list("task_path", flat=True))
+    assert queued[0].endswith("deliver_message") and queued[1].endswith("messages_received")

@@ -12,6 +12,7 @@ from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from firstring.api.articles import router as articles_router
 from firstring.api.auth import TokenAuth
 from firstring.api.conversations import router as conversations_router
 from firstring.api.customers import router as customers_router
@@ -108,5 +109,6 @@ api.add_router("/users", users_router, tags=["users"])
 api.add_router("/teams", teams_router, tags=["teams"])
 api.add_router("/me", me_router, tags=["me"])
 api.add_router("/listening", listening_router, tags=["listening"])
+api.add_router("/articles", articles_router, tags=["knowledge"])
 api.add_router("/insights", insights_router, tags=["insights"])
 api.add_router("", escalations_router, tags=["escalations"])

@@ -7,6 +7,7 @@ the loader: {first}, {order}, {amount}, {product}, {date}, {agent}, {last4}.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 COMPANY = "Northwind Outfitters"
 STAFF_DOMAIN = "staff.northwind.example"
@@ -58,12 +59,16 @@ TAGS = [
 ]
 
 # (slug, kind, name, team slug, config). No channel here has real credentials; the API channel exists.
-CHANNELS: list[tuple[str, str, str, str, dict[str, str]]] = [
+CHANNELS: list[tuple[str, str, str, str, dict[str, Any]]] = [
     ("mail-support", "email", "support@northwind.example", "support",
      {"address": "support@northwind.example"}),
     ("mail-billing", "email", "billing@northwind.example", "billing",
      {"address": "billing@northwind.example"}),
-    ("web-chat", "chat", "Web chat", "support", {"widget": "northwind.example"}),
+    # The widget may be tried on this installation's own pages (/channels/webchat/web-chat/, as staff).
+    ("web-chat", "chat", "Web chat", "support",
+     {"widget": "northwind.example", "greeting": "Hi! This is Northwind support. How can we help?",
+      "allowed_origins": ["https://northwind.example", "http://127.0.0.1:8000", "http://localhost:8000"],
+      "prechat": {"name": "optional"}, "offline_channel": "mail-support"}),
     ("phone-main", "phone", "Hotline +1 202-555-0100", "support", {"number": "+12025550100"}),
     ("sms-main", "sms", "SMS +1 202-555-0101", "support", {"number": "+12025550101"}),
     ("whatsapp", "whatsapp", "WhatsApp Business", "support", {"number": "+12025550102"}),

@@ -42,6 +42,7 @@ from firstring.customers.identities import IdentityClaim, normalize_claim
 from firstring.demo import content
 from firstring.demo.content import Scenario
 from firstring.escalations.models import Lesson
+from firstring.knowledge.demo import knowledge_demo_load
 from firstring.lib.errors import InvalidInput
 from firstring.routing.models import RoutingRule, SlaAlert
 from firstring.routing.services.sla_watch import TARGETS
@@ -108,6 +109,7 @@ def demo_load(*, conversations: int, only_if_empty: bool, seed: int) -> str:
         f"Demo data: {created} conversations with {messages} messages from "
         f"{len({p.email for p in world.personas})} demo customers in {seconds:.1f} s (seed {seed})."
     ]
+    lines.append(knowledge_demo_load(editor=world.managers[0]))
     if world.password:
         example = world.managers[0].email
         lines.append(

@@ -10,7 +10,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from firstring.conversations.access import conversations_visible_to
-from firstring.conversations.live import INBOX_GROUP, user_group
+from firstring.conversations.live import INBOX_GROUP, conversation_group, user_group
 from firstring.routing.services import presence_seen
 
 # Pings closer together than this are not written down (a page could ping as fast as it likes).
@@ -32,18 +32,22 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
     @classmethod
     async def decode_json(cls, text_data: str) -> Any:
-        # A page sends only pings; anything that is not JSON is ignored, not a reason to drop the socket.
+        # Anything that is not JSON is ignored, not a reason to drop the socket.
         try:
             return json.loads(text_data)
         except ValueError:
             return None
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
-        # The page pings every minute while it is open: the agent is at a screen (routing's presence).
-        pinged = isinstance(content, dict) and content.get("type") == "ping"
-        if pinged and time.monotonic() - self.last_seen >= PING_THROTTLE_SECONDS:
-            self.last_seen = time.monotonic()
-            await database_sync_to_async(presence_seen)(user_id=self.scope["user"].pk)
+        if not isinstance(content, dict):
+            return
+        if content.get("type") == "ping":
+            # The page pings every minute while it is open: the agent is at a screen (routing's presence).
+            if time.monotonic() - self.last_seen >= PING_THROTTLE_SECONDS:
+                self.last_seen = time.monotonic()
+                await database_sync_to_async(presence_seen)(user_id=self.scope["user"].pk)
+        elif content.get("type") in ("watch", "typing"):
+            await self._conversation_frame(content)
 
     async def disconnect(self, code: int) -> None:
         for group in getattr(self, "groups_joined", ()):
@@ -62,6 +66,33 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
                     "kind": event["kind"],
                     "message_id": event.get("message_id"),
                 }
+            )
+
+    async def conversation_typing(self, event: dict[str, Any]) -> None:
+        # A customer writes (the chat widget tells): only the page open on that conversation shows it,
+        # and it was checked when the page said it watches it, so this costs no query per agent.
+        if event.get("by") == "customer" and event["conversation_id"] == getattr(self, "watching", None):
+            await self.send_json({"type": "typing", "conversation_id": event["conversation_id"]})
+
+    async def _conversation_frame(self, content: dict[str, Any]) -> None:
+        # Which conversation the page shows ("watch"), and that the agent is writing a reply there
+        # ("typing", shown in the chat widget).
+        conversation_id = content.get("conversation_id")
+        if not isinstance(conversation_id, int) or isinstance(conversation_id, bool):
+            return
+        if content["type"] == "watch":
+            self.watching = conversation_id if await self._may_see(conversation_id) else None
+            if self.watching is not None:
+                await self.send_json({"type": "watching", "conversation_id": conversation_id})
+        elif await self._may_see(conversation_id):
+            await self.channel_layer.group_send(
+                conversation_group(conversation_id),
+                {
+                    "type": "conversation.typing",
+                    "conversation_id": conversation_id,
+                    "by": "agent",
+                    "name": self.scope["user"].display_name,
+                },
             )
 
     @database_sync_to_async

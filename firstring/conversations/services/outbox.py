@@ -87,7 +87,7 @@ def reply_send(
         conversation.updated_at = now
         conversation.save(update_fields=fields + conversation_sla_apply(conversation))
         message_id, conversation_id, team_id = message.pk, conversation.pk, conversation.team_id
-        transaction.on_commit(lambda: deliver_message.enqueue(message_id))
+        transaction.on_commit(lambda: delivery_enqueue(message_id))
         transaction.on_commit(
             lambda: live.publish_conversation_changed(
                 conversation_id=conversation_id, team_id=team_id, kind="reply", message_id=message_id
@@ -106,6 +106,18 @@ def _claim(message_id: int) -> bool:
             delivery_status=Message.Delivery.QUEUED,
         ).update(next_attempt_at=now + timedelta(seconds=CLAIM_SECONDS))
     )
+
+
+# A reply waits for nobody: deliveries go ahead of analysis in a shared queue (a burst of inbound
+# messages queues one pipeline task per batch, which would otherwise run first).
+DELIVERY_PRIORITY = 10
+
+
+def delivery_enqueue(message_id: int) -> None:
+    task = deliver_message
+    if task.get_backend().supports_priority:
+        task = task.using(priority=DELIVERY_PRIORITY)
+    task.enqueue(message_id)
 
 
 @task()
@@ -183,7 +195,7 @@ def outbox_sweep(*, limit: int = 500) -> int:
         .values_list("pk", flat=True)[:limit]
     )
     for message_id in due:
-        deliver_message.enqueue(message_id)
+        delivery_enqueue(message_id)
     return len(due)
 
 

@@ -94,11 +94,14 @@
     return function () { clearTimeout(timer); timer = setTimeout(fn, ms); };
   }
 
+  let liveSocket = null;
+
   function connect(onMessage) {
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
     let delay = 1000;
     function open() {
       const socket = new WebSocket(scheme + "//" + location.host + "/ws/live/");
+      liveSocket = socket;
       let ping = null;
       socket.addEventListener("open", function () {
         delay = 1000;
@@ -141,6 +144,28 @@
       }, 200);
       handlers.push(function (data) {
         if (data.type === "conversation.changed" && data.conversation_id === id) refresh();
+      });
+      // Typing, both ways: a chat customer's widget shows that the agent writes, and this page
+      // shows that the customer does.
+      const typingLine = document.getElementById("customer-typing");
+      let typingTimer = null;
+      handlers.push(function (data) {
+        if (data.type === "connected" && liveSocket) {
+          liveSocket.send(JSON.stringify({ type: "watch", conversation_id: id }));
+        }
+        if (data.type === "watching" && data.conversation_id === id) document.documentElement.dataset.watching = String(id);
+        if (data.type !== "typing" || data.conversation_id !== id || !typingLine) return;
+        typingLine.hidden = false;
+        clearTimeout(typingTimer);
+        typingTimer = setTimeout(function () { typingLine.hidden = true; }, 4000);
+      });
+      const reply = document.getElementById("reply-text");
+      let typedAt = 0;
+      if (reply) reply.addEventListener("input", function () {
+        const now = Date.now();
+        if (now - typedAt < 2000 || !liveSocket || liveSocket.readyState !== WebSocket.OPEN) return;
+        typedAt = now;
+        liveSocket.send(JSON.stringify({ type: "typing", conversation_id: id }));
       });
     }
     const board = document.querySelector("[data-live=supervisor]");

@@ -1,0 +1,1 @@
+"""The public help center: one per brand, served under /<prefix>/ to anonymous visitors."""
