@@ -158,6 +158,22 @@ def cmd_mail_watch(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_listen(args: argparse.Namespace) -> int:
+    _django()
+    import threading
+
+    from firstring.listening.runner import listen
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
+    signal.signal(signal.SIGINT, lambda signum, frame: stop.set())
+    ran = listen(slugs=args.source or (), stop=stop, seconds=args.seconds)
+    if not ran:
+        print("no enabled listening source to run", file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "firstring.settings")
     from django.core.management import execute_from_command_line
@@ -216,6 +232,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--channel", required=True)
     p.add_argument("--seconds", type=float, default=float("inf"), help="Stop after this long.")
     p.set_defaults(func=cmd_mail_watch)
+    p = sub.add_parser("listen", help="Run the social listening sources (Bluesky, feeds) until stopped.")
+    p.add_argument("--source", action="append", help="A source slug; repeat for several (default: all).")
+    p.add_argument("--seconds", type=float, default=None, help="Stop after this long.")
+    p.set_defaults(func=cmd_listen)
     p = sub.add_parser("bench", help="Run a benchmark; prints one JSON object as its last line.")
     p.add_argument("name")
     p.add_argument("rest", nargs=argparse.REMAINDER)

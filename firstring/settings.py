@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "firstring.conversations",
     "firstring.insights",
     "firstring.routing",
+    "firstring.listening",
     "firstring.knowledge",
     "firstring.escalations",
     "firstring.voice",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -28,6 +28,14 @@ class Peer:
     # Statuses to answer with, in order; the last one repeats.
     statuses: list[int] = field(default_factory=lambda: [200])
     response_json: dict[str, Any] = field(default_factory=dict)
+    # GET answers by path: a function of the request's headers giving (status, headers, body).
+    get_routes: dict[str, Callable[[dict[str, str]], tuple[int, dict[str, str], bytes]]] = field(
+        default_factory=dict
+    )
+
+    def at(self, path: str) -> str:
+        """The peer's URL for another path (the default `url` ends in /hook)."""
+        return self.url.rsplit("/", 1)[0] + path
 
 
 @contextmanager
@@ -46,6 +54,18 @@ def http_peer() -> Iterator[Peer]:
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             self.wfile.write(payload)
+
+        def do_GET(self) -> None:
+            path = self.path.split("?", 1)[0]
+            peer.requests.append(Recorded(self.path, dict(self.headers.items()), b""))
+            route = peer.get_routes.get(path)
+            status, headers, body = route(dict(self.headers.items())) if route else (404, {}, b"not found")
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
 
         def log_message(self, format: str, *args: Any) -> None:
             pass

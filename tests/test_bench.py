@@ -20,6 +20,7 @@ from firstring.bench import dashboards as dashboards_bench
 from firstring.bench import email as email_bench
 from firstring.bench import inbox as inbox_bench
 from firstring.bench import ingest as ingest_bench
+from firstring.bench import listen as listen_bench
 from firstring.bench import route as route_bench
 from firstring.bench import voice as voice_bench
 from firstring.channels.email.testing import dovecot_binary
@@ -90,6 +91,19 @@ def test_route_makes_every_decision_it_times(own_database):
     assert 0 < result["offer_p50_ms"] <= result["offer_p95_ms"]
 
 
+def test_listen_stores_every_match_and_alerts_on_the_planted_spike_only(own_database):
+    result = listen_bench.main(["--events", "6000", "--minutes", "40", "--spike-at", "25", "--batch", "500"])
+    assert result["database"] == connection.vendor
+    assert result["events"] == sum(result["event_kinds"].values()) > 6000
+    # Every matched event stored once and scored; each stored with at least one monitor's match.
+    assert result["mentions_stored"] == result["matched_events"] == result["mentions_scored"] > 0
+    assert result["matches_stored"] >= result["mentions_stored"]
+    assert result["cursor_saved"] and result["reposts_counted"] > 0
+    assert 0 < result["alert_latency_s"] <= 60
+    assert result["steady_alerts"] == 0
+    assert result["events_per_second"] > 0
+
+
 def test_dashboards_annotate_the_history_and_answer_every_page(own_database):
     result = dashboards_bench.main(["--conversations", "30", "--messages", "120", "--rounds", "1"])
     assert result["database"] == connection.vendor
@@ -113,7 +127,19 @@ def test_voice_answers_every_webhook_of_every_call_through_the_served_app(own_da
 
 
 def test_unknown_benchmark_is_refused(capsys):
-    names = ["chat", "dashboards", "email", "inbox", "ingest", "route", "search", "tone", "topics", "voice"]
+    names = [
+        "chat",
+        "dashboards",
+        "email",
+        "inbox",
+        "ingest",
+        "listen",
+        "route",
+        "search",
+        "tone",
+        "topics",
+        "voice",
+    ]
     assert available() == names
     assert run_benchmark("nope", []) == 2
     assert f"available: {', '.join(names)}" in capsys.readouterr().err

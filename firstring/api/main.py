@@ -26,6 +26,7 @@ from firstring.api.phone_menus import router as phone_menus_router
 from firstring.api.teams import router as teams_router
 from firstring.api.users import router as users_router
 from firstring.lib.errors import DomainError
+from firstring.listening.api import router as listening_router
 
 logger = logging.getLogger(__name__)
 
@@ -109,6 +110,7 @@ api.add_router("/conversations", messages_router, tags=["messages"])
 api.add_router("/users", users_router, tags=["users"])
 api.add_router("/teams", teams_router, tags=["teams"])
 api.add_router("/me", me_router, tags=["me"])
+api.add_router("/listening", listening_router, tags=["listening"])
 api.add_router("/articles", articles_router, tags=["knowledge"])
 api.add_router("/phone-menus", phone_menus_router, tags=["phone"])
 api.add_router("/calls", calls_router, tags=["phone"])

@@ -1,0 +1,107 @@
+"""Monitors and sources in the Django admin; queries are checked as the API checks them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils import timezone
+
+from firstring.lib.errors import InvalidInput
+from firstring.listening.models import Alert, Monitor, Source
+from firstring.listening.query import parse_query
+from firstring.listening.sources import all_kinds
+
+
+class MonitorForm(forms.ModelForm):
+    class Meta:
+        model = Monitor
+        fields = (
+            "name",
+            "query",
+            "languages",
+            "source_kinds",
+            "enabled",
+            "alert_webhook_url",
+            "alert_emails",
+        )
+        help_texts = {
+            "query": 'Terms, "phrases", #hashtags and @handles with AND, OR, NOT (or -) and parentheses.',
+            "languages": 'A JSON list of language codes, e.g. ["en", "de"]; [] for all.',
+            "source_kinds": 'A JSON list of source kinds, e.g. ["bluesky"]; [] for all.',
+            "alert_emails": 'A JSON list of addresses for spike alerts, e.g. ["brand@example.com"].',
+        }
+
+    def clean_query(self) -> str:
+        query = str(self.cleaned_data["query"]).strip()
+        try:
+            parse_query(query)
+        except InvalidInput as error:
+            raise forms.ValidationError(str(error)) from None
+        return query
+
+    def clean_languages(self) -> list[str]:
+        value = self.cleaned_data["languages"] or []
+        if not isinstance(value, list) or not all(isinstance(v, str) and 2 <= len(v) <= 3 for v in value):
+            raise forms.ValidationError('Give a list of language codes, like ["en", "de"].')
+        return sorted({v.lower() for v in value})
+
+    def clean_source_kinds(self) -> list[str]:
+        value = self.cleaned_data["source_kinds"] or []
+        known = {k.kind for k in all_kinds()}
+        if not isinstance(value, list) or not all(isinstance(v, str) and v in known for v in value):
+            raise forms.ValidationError(f"Give a list of source kinds among: {', '.join(sorted(known))}.")
+        return sorted(set(value))
+
+    def clean_alert_emails(self) -> list[str]:
+        value = self.cleaned_data["alert_emails"] or []
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise forms.ValidationError('Give a list of e-mail addresses, like ["brand@example.com"].')
+        for address in value:
+            forms.EmailField().clean(address)
+        return sorted({v.strip().lower() for v in value})
+
+
+@admin.register(Monitor)
+class MonitorAdmin(admin.ModelAdmin[Monitor]):
+    form = MonitorForm
+    list_display = ("name", "query", "enabled", "version", "updated_at")
+    list_filter = ("enabled",)
+    search_fields = ("name", "query")
+
+    def save_model(self, request: HttpRequest, obj: Monitor, form: Any, change: bool) -> None:
+        if change and form.changed_data:
+            # Running listeners reload a monitor whose version changed; it applies from then on.
+            obj.version += 1
+            obj.updated_at = timezone.now()
+        super().save_model(request, obj, form, change)
+
+
+class SourceForm(forms.ModelForm):
+    kind = forms.ChoiceField(choices=())
+
+    class Meta:
+        model = Source
+        fields = ("name", "slug", "kind", "enabled", "config")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        kind = self.fields["kind"]
+        assert isinstance(kind, forms.ChoiceField)
+        kind.choices = [(k.kind, f"{k.label} ({k.help})") for k in all_kinds()]
+
+
+@admin.register(Source)
+class SourceAdmin(admin.ModelAdmin[Source]):
+    form = SourceForm
+    list_display = ("name", "kind", "enabled", "cursor")
+    readonly_fields = ("cursor", "state")
+
+
+@admin.register(Alert)
+class AlertAdmin(admin.ModelAdmin[Alert]):
+    list_display = ("monitor", "status", "opened_at", "closed_at", "count", "z_score")
+    list_filter = ("status",)
+    readonly_fields = [f.name for f in Alert._meta.fields]
