@@ -31,7 +31,7 @@ def _setup(agents: int) -> tuple[str, list[str]]:
     """The probe team, its agents (available, logged in) and a manager's API token."""
     from django.test import Client
 
-    from firstring.accounts.models import Team, User
+    from firstring.accounts.models import Skill, Team, User, UserSkill
     from firstring.accounts.services import api_token_create
     from firstring.channels.models import Channel
     from firstring.routing.models import AgentState, TeamRouting
@@ -41,9 +41,13 @@ def _setup(agents: int) -> tuple[str, list[str]]:
     TeamRouting.objects.create(team=team, capacity={"default": 1000})
     Channel.objects.get_or_create(slug="probe", defaults={"kind": "api", "name": "Probe", "team": team})
     sessions = []
+    # The insights step detects each probe's language and the router then prefers agents who speak it:
+    # the probe team speaks every language the floor knows, so no probe waits for its needs to relax.
+    languages = list(Skill.objects.filter(kind=Skill.Kind.LANGUAGE))
     for n in range(agents):
         user = User.objects.create_user(email=f"probe{n}@example.com", name=f"Probe {n}")
         team.members.add(user)
+        UserSkill.objects.bulk_create(UserSkill(user=user, skill=skill, level=5) for skill in languages)
         AgentState.objects.create(user=user, presence=AgentState.Presence.AVAILABLE)
         client = Client()
         client.force_login(user)
