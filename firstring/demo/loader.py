@@ -44,8 +44,7 @@ from firstring.demo.content import Scenario
 from firstring.escalations.models import Lesson
 from firstring.knowledge.demo import knowledge_demo_load
 from firstring.lib.errors import InvalidInput
-from firstring.routing.models import RoutingRule, SlaAlert
-from firstring.routing.services.sla_watch import TARGETS
+from firstring.routing.models import SLA_DUE_FIELDS, RoutingRule, SlaAlert
 from firstring.sla.models import BusinessCalendar, Holiday, SlaPolicy
 
 MAX_CONVERSATIONS = 100_000
@@ -537,7 +536,7 @@ def _settle(
     settled.save(update_fields=conversation_sla_apply(settled))
     # Targets the demo history already missed are recorded as missed back then, not raised now (a new
     # demo would otherwise start by notifying the managers of every old miss at once).
-    for target, field in TARGETS.items():
+    for target, field in SLA_DUE_FIELDS.items():
         due = getattr(settled, field)
         if due is not None and due <= timezone.now():
             SlaAlert.objects.get_or_create(

@@ -14,6 +14,7 @@ from firstring.escalations.models import Escalation, Lesson
 from firstring.lib.errors import Forbidden, NotFound
 from firstring.lib.sanitize import excerpt
 from firstring.routing.models import SlaAlert
+from firstring.routing.selectors import sla_open_targets
 
 RECENT_MESSAGES = 6
 HISTORY = 10
@@ -66,15 +67,6 @@ def context_pack(*, escalation: Escalation) -> ContextPack:
         .order_by("created_at", "id")
         .values_list("tone", flat=True)
     )
-    targets = [
-        (label, due)
-        for label, due in (
-            ("First response", conversation.first_response_due_at),
-            ("Next response", conversation.next_response_due_at),
-            ("Resolution", conversation.resolution_due_at),
-        )
-        if due is not None
-    ]
     missed = list(SlaAlert.objects.filter(conversation=conversation, kind=SlaAlert.Kind.BREACH))
     return ContextPack(
         escalation=escalation,
@@ -83,7 +75,7 @@ def context_pack(*, escalation: Escalation) -> ContextPack:
         recent=recent,
         history=history,
         tones=tones,
-        sla_targets=targets,
+        sla_targets=sla_open_targets(conversation),
         sla_missed=missed,
     )
 

@@ -208,6 +208,14 @@ class SlaAlert(models.Model):
         return f"{self.get_target_display()} {self.get_kind_display().lower()} on #{self.conversation_id}"
 
 
+# Where each target's due time is kept on a conversation.
+SLA_DUE_FIELDS = {
+    SlaAlert.Target.FIRST_RESPONSE: "first_response_due_at",
+    SlaAlert.Target.NEXT_RESPONSE: "next_response_due_at",
+    SlaAlert.Target.RESOLUTION: "resolution_due_at",
+}
+
+
 class Notification(models.Model):
     """Something a staff member should know at once: shown in the app, and sent by e-mail."""
 

@@ -11,7 +11,14 @@ from django.utils import timezone
 from firstring.accounts.models import User
 from firstring.conversations.models import Conversation
 from firstring.lib.errors import NotFound
-from firstring.routing.models import AgentState, Notification, RoutingEvent, RoutingTask, SlaAlert
+from firstring.routing.models import (
+    SLA_DUE_FIELDS,
+    AgentState,
+    Notification,
+    RoutingEvent,
+    RoutingTask,
+    SlaAlert,
+)
 
 
 def agent_presence(*, user: User) -> str:
@@ -143,3 +150,12 @@ def routing_log(*, conversation: Conversation, limit: int = 50) -> list[RoutingE
         .select_related("agent", "task")
         .order_by("created_at", "id")[:limit]
     )
+
+
+def sla_open_targets(conversation: Conversation) -> list[tuple[str, datetime]]:
+    """The service-level targets still open on a conversation: (label, due time), in target order."""
+    return [
+        (SlaAlert.Target(target).label, due)
+        for target, field in SLA_DUE_FIELDS.items()
+        if (due := getattr(conversation, field)) is not None
+    ]

@@ -13,16 +13,11 @@ from firstring.accounts.models import User
 from firstring.conversations import live
 from firstring.conversations.models import Conversation, ConversationEvent
 from firstring.conversations.services import conversation_assign, conversation_set_priority
-from firstring.routing.models import AgentState, Notification, RoutingTask, SlaAlert
+from firstring.routing.models import SLA_DUE_FIELDS, AgentState, Notification, RoutingTask, SlaAlert
 from firstring.routing.services.notify import staff_notify
 from firstring.routing.services.queue import task_enqueue
 from firstring.sla.models import SlaPolicy
 
-TARGETS = {
-    SlaAlert.Target.FIRST_RESPONSE: "first_response_due_at",
-    SlaAlert.Target.NEXT_RESPONSE: "next_response_due_at",
-    SlaAlert.Target.RESOLUTION: "resolution_due_at",
-}
 # A missed target moves the conversation's routing task up as if it had waited this much longer.
 BREACH_HEAD_START = timedelta(minutes=30)
 
@@ -33,7 +28,7 @@ def sla_watch(*, now: datetime | None = None, limit: int = 500) -> int:
     longest_warning = SlaPolicy.objects.aggregate(m=Max("warn_minutes"))["m"] or 0
     horizon = now + timedelta(minutes=longest_warning)
     raised = 0
-    for target, field in TARGETS.items():
+    for target, field in SLA_DUE_FIELDS.items():
         breached = SlaAlert.objects.filter(
             conversation=OuterRef("pk"), target=target, kind=SlaAlert.Kind.BREACH, due_at=OuterRef(field)
         )

@@ -11,6 +11,7 @@ from django.utils import timezone
 from firstring.channels.registry import get_kind
 from firstring.conversations.models import Conversation, ConversationEvent
 from firstring.routing.models import RoutingEvent
+from firstring.routing.selectors import sla_open_targets
 from firstring.web import selectors
 
 register = template.Library()
@@ -113,12 +114,7 @@ def event_sentence(event: ConversationEvent) -> str:
 def sla_targets(conversation: Conversation) -> list[tuple[str, datetime, bool]]:
     """The service-level targets still open on a conversation: (label, due time, overdue)."""
     now = timezone.now()
-    targets = [
-        ("First response", conversation.first_response_due_at),
-        ("Next response", conversation.next_response_due_at),
-        ("Resolution", conversation.resolution_due_at),
-    ]
-    return [(label, due, due <= now) for label, due in targets if due is not None]
+    return [(label, due, due <= now) for label, due in sla_open_targets(conversation)]
 
 
 @register.filter
