@@ -7,6 +7,7 @@ from datetime import datetime
 from django.http import HttpRequest
 from ninja import Field, Path, Query, Router, Schema
 
+from firstring.accounts.access import require_manager
 from firstring.accounts.models import User
 from firstring.api.auth import current_user
 from firstring.api.schemas import MAX_ID, BodyIn, CheckedIn, Id, UserRef, errors, user_ref
@@ -19,7 +20,7 @@ from firstring.escalations.services import (
     escalation_resolve,
     lesson_record,
 )
-from firstring.lib.errors import Forbidden, InvalidInput
+from firstring.lib.errors import InvalidInput
 
 router = Router()
 
@@ -119,8 +120,7 @@ def escalation_post(
     "/escalations", response={200: list[EscalationOut], **errors(403)}, summary="Open escalations (managers)"
 )
 def escalation_list(request: HttpRequest) -> list[EscalationOut]:
-    if not current_user(request).sees_everything:
-        raise Forbidden("only managers handle escalations")
+    require_manager(current_user(request), "only managers handle escalations")
     return [escalation_out(e) for e in escalations_live()[:500]]
 
 

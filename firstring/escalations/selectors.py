@@ -8,10 +8,11 @@ from datetime import datetime
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from firstring.accounts.access import require_manager
 from firstring.accounts.models import User
 from firstring.conversations.models import Conversation, Message
 from firstring.escalations.models import Escalation, Lesson
-from firstring.lib.errors import Forbidden, NotFound
+from firstring.lib.errors import NotFound
 from firstring.lib.sanitize import excerpt
 from firstring.routing.models import SlaAlert
 from firstring.routing.selectors import sla_open_targets
@@ -112,8 +113,7 @@ def context_pack_text(*, escalation: Escalation) -> str:
 
 
 def escalation_get_for_manager(*, user: User, escalation_id: int) -> Escalation:
-    if not user.sees_everything:
-        raise Forbidden("only managers handle escalations")
+    require_manager(user, "only managers handle escalations")
     escalation = (
         Escalation.objects.select_related("conversation", "raised_by", "manager")
         .filter(pk=escalation_id)

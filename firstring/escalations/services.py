@@ -12,12 +12,13 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
+from firstring.accounts.access import require_manager
 from firstring.accounts.models import User
 from firstring.conversations.models import Conversation
 from firstring.conversations.services import conversation_assign, conversation_set_escalated
 from firstring.escalations.models import Escalation, Lesson
 from firstring.escalations.selectors import context_pack_text
-from firstring.lib.errors import Conflict, Forbidden, InvalidInput
+from firstring.lib.errors import Conflict, InvalidInput
 from firstring.routing.models import AgentState, Notification
 from firstring.routing.services import staff_notify
 
@@ -218,5 +219,4 @@ def _locked(escalation: Escalation) -> Escalation:
 
 
 def _require_manager(user: User) -> None:
-    if not user.sees_everything:
-        raise Forbidden("only managers handle escalations")
+    require_manager(user, "only managers handle escalations")

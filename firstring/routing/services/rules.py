@@ -8,10 +8,11 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from firstring.accounts.access import require_manager
 from firstring.accounts.models import Skill, Team, User
 from firstring.conversations.models import Conversation
 from firstring.conversations.services import conversation_set_priority, conversation_set_team
-from firstring.lib.errors import Forbidden, InvalidInput
+from firstring.lib.errors import InvalidInput
 from firstring.routing.models import RoutingRule
 
 LIST_FIELDS = ("channel_kinds", "languages", "tones", "tags", "customer_tiers", "keywords")
@@ -81,8 +82,7 @@ def routing_rule_save(
     **lists: Sequence[str],
 ) -> RoutingRule:
     """Create (no rule given) or change a rule. Lists are normalised: trimmed, lower case, unique."""
-    if not actor.sees_everything:
-        raise Forbidden("only managers edit routing rules")
+    require_manager(actor, "only managers edit routing rules")
     if not name.strip():
         raise InvalidInput("a rule needs a name")
     if not 1 <= skill_level <= 5:
@@ -114,6 +114,5 @@ def routing_rule_save(
 
 
 def routing_rule_delete(*, actor: User, rule: RoutingRule) -> None:
-    if not actor.sees_everything:
-        raise Forbidden("only managers edit routing rules")
+    require_manager(actor, "only managers edit routing rules")
     rule.delete()

@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from firstring.accounts.access import require_manager
 from firstring.accounts.models import User
 from firstring.conversations.access import conversation_get_for_user
 from firstring.escalations.selectors import (
@@ -21,7 +22,7 @@ from firstring.escalations.services import (
     escalation_take,
     lesson_record,
 )
-from firstring.lib.errors import Forbidden, InvalidInput
+from firstring.lib.errors import InvalidInput
 from firstring.web.errors import agent_view
 from firstring.web.forms import EscalateForm, EscalationResolveForm, LessonForm, LessonSearchForm, valid
 
@@ -32,10 +33,7 @@ def _user(request: HttpRequest) -> User:
 
 
 def _manager(request: HttpRequest) -> User:
-    user = _user(request)
-    if not user.sees_everything:
-        raise Forbidden("only managers handle escalations")
-    return user
+    return require_manager(_user(request), "only managers handle escalations")
 
 
 @require_POST

@@ -18,10 +18,11 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from firstring.accounts.access import require_manager
 from firstring.accounts.models import Team, User
 from firstring.channels.models import Channel
 from firstring.insights import selectors
-from firstring.lib.errors import Forbidden, InvalidInput
+from firstring.lib.errors import InvalidInput
 from firstring.web import charts
 from firstring.web.errors import agent_view
 from firstring.web.forms import valid
@@ -47,8 +48,7 @@ class DashboardForm(forms.Form):
 def _manager(request: HttpRequest) -> User:
     user = request.user
     assert isinstance(user, User)
-    if not user.sees_everything:
-        raise Forbidden("the dashboard is for managers")
+    require_manager(user, "the dashboard is for managers")
     return user
 
 

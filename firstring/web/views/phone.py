@@ -9,8 +9,9 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from firstring.accounts.access import require_manager
 from firstring.accounts.models import User
-from firstring.lib.errors import Forbidden, InvalidInput
+from firstring.lib.errors import InvalidInput
 from firstring.voice.selectors import call_log, call_metrics
 from firstring.web.errors import agent_view
 
@@ -29,8 +30,7 @@ def _number(request: HttpRequest, name: str, default: int, low: int, high: int) 
 def phone(request: HttpRequest) -> HttpResponse:
     user = request.user
     assert isinstance(user, User)
-    if not user.sees_everything:
-        raise Forbidden("the phone figures are for managers")
+    require_manager(user, "the phone figures are for managers")
     hours = _number(request, "hours", 24, 1, 24 * 31)
     target = _number(request, "target", 20, 1, 3600)
     level = _number(request, "level", 80, 1, 99)

@@ -6,8 +6,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from firstring.accounts.access import require_manager
 from firstring.accounts.models import User
-from firstring.lib.errors import Forbidden, NotFound
+from firstring.lib.errors import NotFound
 from firstring.routing.models import RoutingRule
 from firstring.routing.services.rules import routing_rule_delete, routing_rule_save
 from firstring.web.errors import agent_view
@@ -17,9 +18,7 @@ from firstring.web.forms import RoutingRuleForm, valid
 def _manager(request: HttpRequest) -> User:
     user = request.user
     assert isinstance(user, User)
-    if not user.sees_everything:
-        raise Forbidden("only managers edit routing rules")
-    return user
+    return require_manager(user, "only managers edit routing rules")
 
 
 def _rule(rule_id: int) -> RoutingRule:

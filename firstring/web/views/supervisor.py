@@ -6,9 +6,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from firstring.accounts.access import require_manager
 from firstring.accounts.models import User
 from firstring.escalations.selectors import escalations_summary
-from firstring.lib.errors import Forbidden
 from firstring.routing.selectors import supervisor_snapshot
 from firstring.web.errors import agent_view, is_htmx
 
@@ -18,8 +18,7 @@ from firstring.web.errors import agent_view, is_htmx
 def supervisor(request: HttpRequest) -> HttpResponse:
     user = request.user
     assert isinstance(user, User)
-    if not user.sees_everything:
-        raise Forbidden("the live view is for managers")
+    require_manager(user, "the live view is for managers")
     context = {"snapshot": supervisor_snapshot(), "escalations": escalations_summary()}
     template = "web/supervisor.html#board" if is_htmx(request) else "web/supervisor.html"
     return render(request, template, context)
