@@ -18,10 +18,10 @@ import logging
 import random
 import secrets
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 
+from firstring.bench._loop import run_in_own_loop
 from firstring.bench._serve import served
 
 PROBE_TEAM = "Probe team"
@@ -121,6 +121,5 @@ async def _measure(base: str, token: str, sessions: list[str], probes: int, seed
 def measure_offer_latency(*, agents: int, probes: int, seed: int) -> list[float]:
     """Start `firstring serve` on the benchmark's database and time `probes` messages to their offers."""
     token, sessions = _setup(agents)
-    with served("route") as base, ThreadPoolExecutor(1) as pool:
-        # In a thread of its own: the caller may be running an event loop already (a test session).
-        return pool.submit(asyncio.run, _measure(base, token, sessions, probes, seed)).result()
+    with served("route") as base:
+        return run_in_own_loop(_measure(base, token, sessions, probes, seed))

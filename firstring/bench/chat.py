@@ -24,7 +24,6 @@ import json
 import logging
 import os
 import random
-import socket
 import subprocess
 import sys
 import tempfile
@@ -38,6 +37,7 @@ from django.db import connection
 
 from firstring.bench._database import bench_database, percentile
 from firstring.bench._loop import run_in_own_loop
+from firstring.bench._serve import free_port
 from firstring.lib.database import current_database_url
 
 ORIGIN = "https://shop.example"
@@ -53,12 +53,6 @@ class Timings:
     reply_sent: dict[str, float] = field(default_factory=dict)  # reply text → when the POST left
     reply_seen: dict[str, float] = field(default_factory=dict)  # reply text → when the widget got it
     reply_answered: dict[str, float] = field(default_factory=dict)  # reply text → when the POST returned
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _load() -> tuple[str, str]:
@@ -241,7 +235,7 @@ def main(argv: list[str]) -> dict[str, Any]:
     with bench_database("chat") as vendor:
         cookie, csrf = _load()
         connection.close()
-        port = _free_port()
+        port = free_port()
         log = Path(tempfile.gettempdir()) / f"firstring-bench-chat-{os.getpid()}.log"
         server = _serve(port, args.tasks, log)
         base = f"http://127.0.0.1:{port}"

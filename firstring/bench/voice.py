@@ -26,11 +26,11 @@ import hmac
 import logging
 import random
 import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlencode
 
 from firstring.bench._database import bench_database, percentile
+from firstring.bench._loop import run_in_own_loop
 from firstring.bench._serve import free_port, served
 
 TOKEN = "bench-voice-token-0123456789abcdef"  # noqa: S105 (signs the bench's own webhooks)
@@ -172,10 +172,8 @@ def main(argv: list[str]) -> dict[str, Any]:
         load(agents=args.agents, site=site)
         began = time.perf_counter()
         server = served("voice", env={"SITE_URL": site}, port=port, workers=args.server_workers)
-        with server as base, ThreadPoolExecutor(1) as pool:
-            timings, failures = pool.submit(
-                asyncio.run, _calls(base, args.calls, args.rate, args.think, args.seed)
-            ).result()
+        with server as base:
+            timings, failures = run_in_own_loop(_calls(base, args.calls, args.rate, args.think, args.seed))
         seconds = time.perf_counter() - began
         outcomes = {
             outcome: Call.objects.filter(outcome=outcome).count() for outcome in ("abandoned", "completed")
