@@ -19,6 +19,7 @@ from django.utils import timezone
 from firstring.conversations.models import Conversation, Message
 from firstring.insights.classifiers import get_classifier
 from firstring.insights.models import ConversationInsight, MessageSignal, MessageTone, MessageTopic
+from firstring.insights.rollup import rollup_mark_stale
 from firstring.insights.signals import (
     REPEAT_MIN_OTHER_CONVERSATIONS,
     REPEAT_WINDOW,
@@ -135,10 +136,7 @@ def messages_analyse(*, message_ids: Sequence[int]) -> list[int]:
             Message.objects.filter(pk=message_id).exclude(tone=label).update(tone=label)
         for conversation in conversations.values():
             conversation_insight_refresh(conversation=conversation)
-
-    from firstring.insights.rollup import rollup_refresh
-
-    rollup_refresh(days=_days(messages))
+        rollup_mark_stale(days=_days(messages))
     return ids
 
 

@@ -205,10 +205,14 @@ class DailyInsight(models.Model):
 
 
 class RollupDay(models.Model):
-    """A lock per day: refreshing a day's `DailyInsight` rows holds it, so two refreshes never interleave."""
+    """A lock per day: refreshing a day's `DailyInsight` rows holds it, so two refreshes never interleave.
+
+    `stale`: something of that day was stored or changed since its rows were last rebuilt.
+    """
 
     day = models.DateField(primary_key=True)
     refreshed_at = models.DateTimeField(default=timezone.now)
+    stale = models.BooleanField(default=False)
 
     def __str__(self) -> str:
         return str(self.day)

@@ -1,11 +1,13 @@
 """The dashboards' rollup: `DailyInsight` rows per day, channel, team and main topic.
 
 A dashboard over a million messages must not count them on every page view; it sums a few hundred
-rollup rows instead. A day's rows are rebuilt from the stored rows whenever the pipeline stored
-messages of that day, or an agent changed a tone or a topic (`rollup_refresh`), under a per-day lock
-(`RollupDay`), so the rows are always a count of what is stored. `firstring manage insights_rollup
---days N` rebuilds a range (after an import, or to catch a team change after a conversation's last
-message).
+rollup rows instead. Whatever stores or changes a day's messages (the pipeline, an agent correcting a
+tone or a topic) marks the day stale in its own transaction (`rollup_mark_stale`); the worker's
+periodic job rebuilds stale days from the stored rows (`rollup_refresh_stale`) under a per-day lock
+(`RollupDay`), so the rows are always a count of what is stored, at most one beat of the worker late.
+Rebuilding a busy day costs more than analysing a message, so it stays off the path from a message to
+its agent. `firstring manage insights_rollup --days N` rebuilds a range (after an import, or to catch a
+team change after a conversation's last message).
 """
 
 from __future__ import annotations
@@ -130,6 +132,24 @@ def rollup_refresh(*, days: Iterable[dt.date]) -> int:
             )
             written += len(rows)
     return written
+
+
+def rollup_mark_stale(*, days: Iterable[dt.date]) -> None:
+    """Note, inside the writer's transaction, that these days' rows no longer count what is stored."""
+    for day in sorted(set(days)):
+        RollupDay.objects.get_or_create(day=day)
+        RollupDay.objects.filter(day=day, stale=False).update(stale=True)
+
+
+def rollup_refresh_stale() -> int:
+    """Rebuild the days marked stale; the number of rows written.
+
+    The mark is cleared before the rebuild reads, so a write landing meanwhile marks its day again and
+    is counted by the next run.
+    """
+    days = list(RollupDay.objects.filter(stale=True).values_list("day", flat=True))
+    RollupDay.objects.filter(day__in=days).update(stale=False)
+    return rollup_refresh(days=days)
 
 
 def rollup_rebuild(*, since: dt.date, until: dt.date) -> int:

@@ -13,7 +13,7 @@ from firstring.insights.analysis import conversation_insight_refresh
 from firstring.insights.classifiers import DefaultToneClassifier, default_classifier
 from firstring.insights.classifiers.learning import LearningToneClassifier
 from firstring.insights.models import LearnedToneModel, MessageTone, ToneCorrection
-from firstring.insights.rollup import rollup_refresh
+from firstring.insights.rollup import rollup_mark_stale
 from firstring.lib.errors import InvalidInput, NotFound
 
 # Below this many corrections the learning backend would mostly learn noise.
@@ -72,7 +72,7 @@ def tone_correct(*, user: User, message_id: int, label: str) -> MessageTone:
         Message.objects.filter(pk=message_id).update(tone=label)
         conversation_insight_refresh(conversation=conversation)
         day = timezone.localdate(Message.objects.values_list("created_at", flat=True).get(pk=message_id))
-        transaction.on_commit(lambda: rollup_refresh(days={day}))
+        rollup_mark_stale(days={day})
     return tone
 
 

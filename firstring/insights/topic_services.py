@@ -92,7 +92,7 @@ def _tag_target(user: User, message_id: int, topic_id: int) -> tuple[int, Topic]
 def message_topic_tag(*, user: User, message_id: int, topic_id: int) -> MessageTopic:
     """An agent says a customer's message is about a topic: it becomes the message's main topic."""
     from firstring.insights.analysis import conversation_insight_refresh
-    from firstring.insights.rollup import rollup_refresh
+    from firstring.insights.rollup import rollup_mark_stale
 
     conversation_id, topic = _tag_target(user, message_id, topic_id)
     with transaction.atomic():
@@ -112,14 +112,14 @@ def message_topic_tag(*, user: User, message_id: int, topic_id: int) -> MessageT
         )
         conversation_insight_refresh(conversation=conversation)
         day = Message.objects.values_list("created_at", flat=True).get(pk=message_id)
-        transaction.on_commit(lambda: rollup_refresh(days={timezone.localdate(day)}))
+        rollup_mark_stale(days={timezone.localdate(day)})
     return tag
 
 
 def message_topic_untag(*, user: User, message_id: int, topic_id: int) -> MessageTopic:
     """An agent says a message is not about a topic; the rejection is kept (and teaches)."""
     from firstring.insights.analysis import conversation_insight_refresh
-    from firstring.insights.rollup import rollup_refresh
+    from firstring.insights.rollup import rollup_mark_stale
 
     conversation_id, topic = _tag_target(user, message_id, topic_id)
     with transaction.atomic():
@@ -138,7 +138,7 @@ def message_topic_untag(*, user: User, message_id: int, topic_id: int) -> Messag
         )
         conversation_insight_refresh(conversation=conversation)
         day = Message.objects.values_list("created_at", flat=True).get(pk=message_id)
-        transaction.on_commit(lambda: rollup_refresh(days={timezone.localdate(day)}))
+        rollup_mark_stale(days={timezone.localdate(day)})
     return tag
 
 

@@ -55,6 +55,12 @@ def _climb_escalations() -> None:
     escalations_climb()
 
 
+def _refresh_dashboards() -> None:
+    from firstring.insights.rollup import rollup_refresh_stale
+
+    rollup_refresh_stale()
+
+
 def _compact_inbox_counts() -> None:
     from firstring.conversations.services import inbox_counts_compact
 
@@ -80,6 +86,7 @@ PERIODIC_JOBS: list[tuple[str, Callable[[], None]]] = [
     ("routing", _route),
     ("service levels", _watch_service_levels),
     ("escalations", _climb_escalations),
+    ("dashboards rollup", _refresh_dashboards),
     ("channel polls", _poll_channels),
 ]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from firstring.insights.analysis import messages_analyse
+from firstring.insights.rollup import rollup_refresh_stale
 from firstring.insights.topic_services import topic_create
 from tests.browser.conftest import sign_in
 
@@ -27,6 +28,7 @@ def test_a_manager_reads_the_dashboard_and_drills_down(page, live_url, manager, 
     for email, text in texts:
         received = receive(email=email, text=text, thread=email)
         messages_analyse(message_ids=[received.message.pk])
+    rollup_refresh_stale()
 
     page.add_init_script(TRAP)
     sign_in(page, live_url, manager.email, "pw-manager-123")

@@ -11,11 +11,12 @@ from django.utils import timezone
 
 from firstring.conversations.services import conversation_assign
 from firstring.insights.analysis import messages_analyse
-from firstring.insights.models import ConversationInsight, DailyInsight
-from firstring.insights.rollup import rollup_refresh
+from firstring.insights.models import ConversationInsight, DailyInsight, RollupDay
+from firstring.insights.rollup import rollup_refresh, rollup_refresh_stale
 from firstring.insights.selectors import DashboardFilters, summary, tone_lift, top_topics
 from firstring.insights.services import tone_correct
 from firstring.insights.topic_services import topic_create
+from firstring.ops.services import periodic_jobs_run
 
 
 def _conversation(receive, email: str, *texts: str):
@@ -24,6 +25,7 @@ def _conversation(receive, email: str, *texts: str):
         received = receive(email=email, text=text, thread=email)
         messages_analyse(message_ids=[received.message.pk])
         first = first or received
+    rollup_refresh_stale()  # what the worker's periodic job does
     return first
 
 
@@ -73,6 +75,11 @@ def test_the_rollup_counts_what_is_stored(receive, manager, email_channel):
     _conversation(receive, "r2@example.com", "Thanks, the parcel arrived!")
     received = receive(email="r3@example.com", text="I will sue you, no refund yet", channel=email_channel)
     messages_analyse(message_ids=[received.message.pk])
+    # The rows lag what is stored until the worker's periodic job rebuilds the stale day.
+    assert sum(r.messages for r in DailyInsight.objects.all()) == 3
+    assert RollupDay.objects.get(day=timezone.localdate()).stale
+    periodic_jobs_run()
+    assert not RollupDay.objects.get(day=timezone.localdate()).stale
 
     rows = DailyInsight.objects.filter(day=timezone.localdate())
     assert sum(r.messages for r in rows) == 4
