@@ -1,8 +1,9 @@
 """The router: the highest-ranked waiting tasks are offered to the longest-idle eligible agents with room.
 
-Correct under concurrency with several router processes on PostgreSQL: waiting tasks are claimed with
-SKIP LOCKED, so two routers never take the same task, and an agent's row is locked while their load is
-counted and an offer written, so no agent is offered more than their capacity. On SQLite, writers are
+Correct under concurrency with several router processes on PostgreSQL: each decision locks its task
+with SKIP LOCKED and checks it still waits, so two routers never take the same task, and an agent's row
+is locked while their load is counted and an offer written, so no agent is offered more than their
+capacity. On SQLite, writers are
 serialised by the IMMEDIATE transactions and the same code is correct.
 """
 
@@ -61,55 +62,75 @@ def route_waiting(
     """
     now = now or timezone.now()
     offers: list[Offer] = []
-    with transaction.atomic():
-        if not AgentState.objects.filter(presence=AgentState.Presence.AVAILABLE).exists():
-            return offers
-        waiting = (
-            RoutingTask.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(status=RoutingTask.Status.WAITING)
-            # Teams that switched auto-assignment off pick from their queue themselves.
-            .exclude(team__routing__auto_assign=False)
-            .select_related("conversation", "team__routing")
-            .order_by("rank_at", "id")
+    if not AgentState.objects.filter(presence=AgentState.Presence.AVAILABLE).exists():
+        return offers
+    waiting = (
+        RoutingTask.objects.filter(status=RoutingTask.Status.WAITING)
+        # Teams that switched auto-assignment off pick from their queue themselves.
+        .exclude(team__routing__auto_assign=False)
+        .order_by("rank_at", "id")
+    )
+    if team_ids is not None:
+        in_teams = Q(team_id__in=[team for team in team_ids if team is not None])
+        waiting = waiting.filter(in_teams | Q(team__isnull=True) if None in team_ids else in_teams)
+    hopeless: set[tuple[object, ...]] = set()
+    considered = 0
+    after: tuple[datetime, int] | None = None
+    page_size = min(_TASKS_PER_QUERY, 2 * max_offers)
+    while len(offers) < max_offers and considered < scan:
+        page = waiting
+        if after is not None:
+            page = page.filter(Q(rank_at__gt=after[0]) | Q(rank_at=after[0], pk__gt=after[1]))
+        tasks = list(
+            page.values_list("pk", "rank_at", "team_id", "channel_kind", "needs", "enqueued_at")[
+                : min(page_size, scan - considered)
+            ]
         )
-        if team_ids is not None:
-            in_teams = Q(team_id__in=[team for team in team_ids if team is not None])
-            waiting = waiting.filter(in_teams | Q(team__isnull=True) if None in team_ids else in_teams)
-        hopeless: set[tuple[object, ...]] = set()
-        considered = 0
-        after: tuple[datetime, int] | None = None
-        # Claim few tasks at first (each claimed row is locked until commit), more while few get placed.
-        page_size = min(_TASKS_PER_QUERY, 2 * max_offers)
-        while len(offers) < max_offers and considered < scan:
-            page = waiting
-            if after is not None:
-                page = page.filter(Q(rank_at__gt=after[0]) | Q(rank_at=after[0], pk__gt=after[1]))
-            tasks = list(page[: min(page_size, scan - considered)])
-            page_size = min(_TASKS_PER_QUERY, page_size * 2)
-            if not tasks:
-                break
-            for task in tasks:
-                considered += 1
-                after = (task.rank_at, task.pk)
-                if not _needs_agent(task.conversation):
-                    _cancel(task, now, "the conversation was assigned or closed while it waited")
-                    continue
-                step = step_for(task, now)
-                alike = (task.team_id, task.channel_kind, step, repr(task.needs) if step < 2 else "")
-                if alike in hopeless:
-                    continue
-                offer = _offer_to_best_agent(task, step, now)
-                if offer is None:
-                    hopeless.add(alike)
-                    continue
+        page_size = min(_TASKS_PER_QUERY, page_size * 2)
+        if not tasks:
+            break
+        for task_id, rank_at, team_id, kind, needs, enqueued_at in tasks:
+            considered += 1
+            after = (rank_at, task_id)
+            step = _step_after(enqueued_at, now)
+            alike = (team_id, kind, step, repr(needs) if step < 2 else "")
+            if alike in hopeless:
+                continue
+            offer, nobody_free = _decide(task_id, step, now)
+            if nobody_free:
+                hopeless.add(alike)
+            if offer is not None:
                 offers.append(offer)
                 if len(offers) >= max_offers:
                     break
     return offers
 
 
-def step_for(task: RoutingTask, now: datetime) -> int:
-    waited = (now - task.enqueued_at).total_seconds()
+def _decide(task_id: int, step: int, now: datetime) -> tuple[Offer | None, bool]:
+    """One routing decision, in a transaction of its own: the offer made, and whether nobody was free.
+
+    The task is locked only while it is decided (SKIP LOCKED: another router deciding it goes on to the
+    next), so a long pass over a crowded queue never holds back the routing of new work.
+    """
+    with transaction.atomic():
+        task = (
+            RoutingTask.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(pk=task_id, status=RoutingTask.Status.WAITING)
+            .select_related("conversation", "team__routing")
+            .first()
+        )
+        if task is None:
+            return None, False  # another router is deciding it, or decided it already
+        if not _needs_agent(task.conversation):
+            _cancel(task, now, "the conversation was assigned or closed while it waited")
+            return None, False
+        offer = _offer_to_best_agent(task, step, now)
+        return offer, offer is None
+
+
+def _step_after(enqueued_at: datetime, now: datetime) -> int:
+    """The relaxation step a task queued at `enqueued_at` has reached by `now`."""
+    waited = (now - enqueued_at).total_seconds()
     thresholds = settings.FIRSTRING_ROUTING_RELAX_SECONDS
     return sum(1 for threshold in thresholds[: len(STEPS) - 1] if waited >= threshold)
 
