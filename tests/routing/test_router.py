@@ -26,6 +26,7 @@ from firstring.routing.services import (
     tasks_for_messages,
     tasks_sweep,
 )
+from firstring.routing.services.queue import SWEEP_GRACE
 
 pytestmark = pytest.mark.django_db
 
@@ -309,18 +310,32 @@ def test_a_decline_rings_the_next_agent_at_once(waiting, make_agent, django_capt
     assert _offered_to(task) == "bo"
 
 
+def test_the_pipeline_routes_work_another_pass_queued_first(receive, email_channel, make_agent):
+    # The sweep (or a retried step) may queue the conversation before the pipeline's routing step runs:
+    # the step must still route it, since no other pass routes its team's queue at once.
+    make_agent("ana")
+    result = receive(email="early@example.com", channel=email_channel)
+    task = task_enqueue(conversation=result.conversation)
+    assert task is not None and _offered_to(task) is None
+    tasks_for_messages([result.message.pk])
+    assert _offered_to(task) == "ana"
+
+
 def test_the_sweep_queues_waiting_customers_nobody_has(receive, email_channel, agent):
     waiting_customer = receive(email="l@example.com", channel=email_channel).conversation
     assigned = receive(email="m@example.com", channel=email_channel).conversation
     conversation_assign(conversation=assigned, assignee=agent, actor=agent)
     resolved = receive(email="n@example.com", channel=email_channel).conversation
     conversation_set_status(conversation=resolved, status="resolved", actor=agent)
-    assert tasks_sweep() == 1
+    # New work is the pipeline's for a while: swept at once, it would be queued before its analysis.
+    assert tasks_sweep() == 0
+    later = timezone.now() + SWEEP_GRACE
+    assert tasks_sweep(now=later) == 1
     assert list(RoutingTask.objects.values_list("conversation_id", flat=True)) == [waiting_customer.pk]
-    assert tasks_sweep() == 0  # queued once
+    assert tasks_sweep(now=later) == 0  # queued once
     # Unassigned again while the customer waits: back in the queue.
     conversation_assign(conversation=assigned, assignee=None, actor=agent)
-    assert tasks_sweep() == 1
+    assert tasks_sweep(now=later) == 1
 
 
 @pytest.mark.parametrize(

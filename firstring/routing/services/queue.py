@@ -53,35 +53,44 @@ def tasks_for_messages(message_ids: Sequence[int]) -> None:
     rules = rules_load()
     # The insights step ran first and read the messages: threats to leave, legal, safety, outages.
     signals = conversation_signals(conversation_ids)
-    queued = [
-        task
-        for conversation in waiting
-        if (
-            task := task_enqueue(
-                conversation=conversation,
-                rules=rules,
-                urgency=signals[conversation.pk].urgency if conversation.pk in signals else (),
-            )
+    for conversation in waiting:
+        task_enqueue(
+            conversation=conversation,
+            rules=rules,
+            urgency=signals[conversation.pk].urgency if conversation.pk in signals else (),
         )
-    ]
-    if queued:
+    # Route the teams of every waiting conversation, also those whose task was queued before this step
+    # ran (the worker's sweep may have queued it first): nothing else routes a team's queue at once.
+    team_ids = set(
+        RoutingTask.objects.filter(
+            conversation_id__in=conversation_ids, status=RoutingTask.Status.WAITING
+        ).values_list("team_id", flat=True)
+    )
+    if team_ids:
         from firstring.routing.services.router import route_waiting
 
-        route_waiting(team_ids={task.team_id for task in queued})
+        route_waiting(team_ids=team_ids)
 
 
-def tasks_sweep(*, limit: int = 500) -> int:
+# New work belongs to the pipeline for this long: queued by the sweep first, it would be ranked and
+# matched to rules before the insights step read its tone, language and urgency.
+SWEEP_GRACE = timedelta(seconds=30)
+
+
+def tasks_sweep(*, limit: int = 500, now: datetime | None = None) -> int:
     """Queue customers' waiting conversations that have nobody on them and no task yet.
 
     New messages queue their conversation at once; this catches the rest: conversations from before
-    routing was on, and those an agent unassigned while the customer still waits. Oldest wait first.
+    routing was on, those an agent unassigned while the customer still waits, and those whose pipeline
+    task failed. Oldest wait first.
     """
+    now = now or timezone.now()
     live = RoutingTask.objects.filter(
         conversation=OuterRef("pk"), status__in=[RoutingTask.Status.WAITING, RoutingTask.Status.OFFERED]
     )
     unattended = (
         Conversation.objects.filter(
-            status=Conversation.Status.OPEN, assignee__isnull=True, waiting_since__isnull=False
+            status=Conversation.Status.OPEN, assignee__isnull=True, waiting_since__lte=now - SWEEP_GRACE
         )
         .exclude(Exists(live))
         .exclude(channel__kind__in=kinds_routing_themselves())
