@@ -32,7 +32,7 @@ def _sweep_outbox() -> None:
 
 
 def _route() -> None:
-    from firstring.routing.services import offers_expire, presence_idle_sweep, route_waiting, tasks_sweep
+    from firstring.routing.services import offers_expire, presence_idle_sweep, route_every_queue, tasks_sweep
 
     # Agents whose screens all closed stop being offered work, unanswered offers go back to the queue,
     # waiting customers nobody has yet join it, and tasks that could not be offered before (nobody
@@ -40,7 +40,7 @@ def _route() -> None:
     presence_idle_sweep()
     offers_expire()
     tasks_sweep()
-    route_waiting()
+    route_every_queue()
 
 
 def _watch_service_levels() -> None:

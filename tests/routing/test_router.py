@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from firstring.accounts.models import Skill, Team, User, UserSkill
+from firstring.channels.models import Channel
 from firstring.conversations.models import Conversation, ConversationEvent
 from firstring.conversations.services import (
     conversation_assign,
@@ -21,6 +22,7 @@ from firstring.routing.services import (
     offer_decline,
     offers_expire,
     presence_set,
+    route_every_queue,
     route_waiting,
     task_enqueue,
     tasks_for_messages,
@@ -308,6 +310,24 @@ def test_a_decline_rings_the_next_agent_at_once(waiting, make_agent, django_capt
     with django_capture_on_commit_callbacks(execute=True):
         offer_decline(task=task, agent=ana)
     assert _offered_to(task) == "bo"
+
+
+def test_the_periodic_pass_reaches_a_team_behind_another_teams_backlog(
+    receive, email_channel, make_agent, billing_team
+):
+    # Billing's agent is away: its three older tasks fill the whole-queue pass's scan.
+    make_agent("bea", team=billing_team, available=False)
+    billing_channel = Channel.objects.create(kind="email", slug="billing", name="Billing", team=billing_team)
+    for n in range(3):
+        assert task_enqueue(
+            conversation=receive(email=f"b{n}@example.com", channel=billing_channel).conversation
+        )
+    make_agent("ana")
+    task = task_enqueue(conversation=receive(email="late@example.com", channel=email_channel).conversation)
+    assert task is not None
+    assert route_waiting(scan=3) == []
+    offers = route_every_queue(scan=3)
+    assert [offer.task.pk for offer in offers] == [task.pk] and _offered_to(task) == "ana"
 
 
 def test_the_pipeline_routes_work_another_pass_queued_first(receive, email_channel, make_agent):

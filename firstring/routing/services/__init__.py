@@ -10,7 +10,7 @@ from firstring.routing.services.offers import (
     presence_set,
 )
 from firstring.routing.services.queue import task_cancel, task_enqueue, tasks_for_messages, tasks_sweep
-from firstring.routing.services.router import route_waiting
+from firstring.routing.services.router import route_every_queue, route_waiting
 from firstring.routing.services.sla_watch import sla_watch
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "presence_idle_sweep",
     "presence_seen",
     "presence_set",
+    "route_every_queue",
     "route_waiting",
     "sla_watch",
     "staff_notify",

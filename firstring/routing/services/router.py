@@ -106,6 +106,26 @@ def route_waiting(
     return offers
 
 
+def route_every_queue(*, scan: int = 500, now: datetime | None = None) -> list[Offer]:
+    """The periodic pass: the whole queue by rank, then each team's queue on its own.
+
+    The whole-queue pass gives the highest-ranked work first claim on agents shared between teams, but
+    stops after `scan` tasks; a team whose work ranks behind a long backlog nobody can take yet (a rare
+    skill, a team that is away) is reached by its own pass, so every waiting task is eventually offered.
+    """
+    now = now or timezone.now()
+    offers = route_waiting(scan=scan, now=now)
+    waiting_teams = set(
+        RoutingTask.objects.filter(status=RoutingTask.Status.WAITING)
+        .values_list("team_id", flat=True)
+        .distinct()
+        .order_by()
+    )
+    for team_id in sorted(waiting_teams, key=lambda team: (team is None, team or 0)):
+        offers += route_waiting(team_ids=[team_id], scan=scan, now=now)
+    return offers
+
+
 def _decide(task_id: int, step: int, now: datetime) -> tuple[Offer | None, bool]:
     """One routing decision, in a transaction of its own: the offer made, and whether nobody was free.
 
