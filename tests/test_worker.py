@@ -163,6 +163,21 @@ def test_database_worker_delivers_a_reply_and_stops_on_sigterm(receive, api_chan
     _deliver_with_real_worker("db", receive, api_channel, agent)
 
 
+@pytest.mark.postgres
+def test_database_worker_wakes_for_a_queued_task_without_waiting_for_its_poll(receive, api_channel, agent):
+    if connection.vendor != "postgresql":
+        pytest.skip("the wake-up is PostgreSQL's LISTEN/NOTIFY; SQLite has only the poll")
+    # A ten-minute poll and beat: only the notification sent with the task can start it in time.
+    _deliver_with_real_worker(
+        "db",
+        receive,
+        api_channel,
+        agent,
+        FIRSTRING_WORKER_POLL_MS="600000",
+        FIRSTRING_WORKER_BEAT_SECONDS="600",
+    )
+
+
 @pytest.mark.redis
 def test_rq_worker_delivers_a_reply_and_stops_on_sigterm(receive, api_channel, agent, settings):
     parts = urlsplit(REDIS_URL)

@@ -8,8 +8,10 @@ from typing import Any, cast
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.crypto import get_random_string
 
 from firstring.ops.services import periodic_jobs_run, start_periodic_thread
+from firstring.ops.wakeup import WakingWorker
 
 logger = logging.getLogger(__name__)
 
@@ -64,14 +66,18 @@ class Command(BaseCommand):
                     burst=options["batch"],
                 )
             else:
-                call_command(
-                    "db_worker",
-                    queue_name=",".join(queues),
-                    batch=options["batch"],
+                worker = WakingWorker(
+                    queue_names=queues,
                     interval=settings.FIRSTRING_WORKER_POLL_MS / 1000,
-                    reload=False,
+                    batch=options["batch"],
+                    backend_name="default",
                     startup_delay=False,
+                    max_tasks=None,
+                    worker_id=get_random_string(32),
+                    excluded_queue_names=[],
                 )
+                worker.configure_signals()
+                worker.run()
         finally:
             if periodic is not None:
                 periodic.stop()
