@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -52,6 +52,11 @@ class ChannelKind:
     # Why a reply through the channel to the identity is refused now ("" when it is not): a number that
     # texted STOP … `reply_send` refuses such replies and the conversation page shows the reason.
     reply_block: Callable[[Channel, Identity], str] | None = None
+    # Work of this kind happens live (a chat, a call): an agent busy with live work of a kind that
+    # reports `agents_engaged` is offered none, whatever their capacity says.
+    live: bool = False
+    # The agents among these in a live interaction of this kind now (talking on a call).
+    agents_engaged: Callable[[Collection[int]], set[int]] | None = None
 
 
 _KINDS: dict[str, ChannelKind] = {}
@@ -90,6 +95,15 @@ def routing_hook(kind: str, event: str, task_id: int) -> None:
     hook = get_kind(kind).on_routing
     if hook is not None:
         hook(event, task_id)
+
+
+def agents_engaged(user_ids: Collection[int]) -> set[int]:
+    """The agents among `user_ids` in a live interaction of any kind now (see ChannelKind.agents_engaged)."""
+    engaged: set[int] = set()
+    for kind in _KINDS.values():
+        if kind.agents_engaged is not None and user_ids:
+            engaged |= kind.agents_engaged(user_ids)
+    return engaged
 
 
 def reply_blocked(channel: Channel, recipient: Identity) -> str:

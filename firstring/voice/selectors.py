@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -54,6 +55,15 @@ def queue_position(call: Call) -> Position:
     free = max(1, agents.count())
     aht = handling_seconds(team_id=task.team_id)
     return Position(position=ahead + 1, expected_wait_seconds=round((ahead + 1) * aht / free))
+
+
+def agents_on_calls(user_ids: Collection[int]) -> set[int]:
+    """The agents among `user_ids` on a call now: ringing through to them, or talking."""
+    return set(
+        Call.objects.filter(
+            agent_id__in=user_ids, status__in=[Call.Status.CONNECTING, Call.Status.IN_PROGRESS]
+        ).values_list("agent_id", flat=True)
+    )
 
 
 def call_log(*, since: datetime | None = None, limit: int = 200) -> QuerySet[Call]:

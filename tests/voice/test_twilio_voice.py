@@ -11,10 +11,11 @@ from xml.etree import ElementTree
 from django.test import Client
 from django.urls import reverse
 
-from firstring.accounts.models import User
+from firstring.accounts.models import Team, User
 from firstring.channels.models import Channel
 from firstring.conversations.models import Message
 from firstring.routing.models import RoutingTask
+from firstring.routing.services import offer_accept, route_waiting, tasks_for_messages
 from firstring.voice.models import Call, CallEvent
 from firstring.voice.selectors import call_metrics
 from tests.conftest import make_api_caller
@@ -38,6 +39,8 @@ def test_a_caller_presses_billing_is_offered_and_bridged_to_the_agent(
     hook: Hook,
     phone: Channel,
     billing_line: User,
+    billing_team: Team,
+    receive: Callable[..., Any],
     peer: VoicePeer,
     client: Client,
     django_capture_on_commit_callbacks: Any,
@@ -102,6 +105,21 @@ def test_a_caller_presses_billing_is_offered_and_bridged_to_the_agent(
     call.refresh_from_db()
     assert call.status == Call.Status.IN_PROGRESS and call.answered_at is not None
 
+    # A call blocks new chats while it lasts: a billing chat waits although a chat place is free, while
+    # an e-mail may ring.
+    chat_channel = Channel.objects.create(kind="chat", slug="billing-chat", name="Chat", team=billing_team)
+    mail_channel = Channel.objects.create(kind="email", slug="billing-mail", name="Mail", team=billing_team)
+    chat = receive(email="chatter@example.com", channel=chat_channel)
+    tasks_for_messages([chat.message.pk])
+    chat_task = RoutingTask.objects.get(conversation=chat.conversation)
+    assert chat_task.status == RoutingTask.Status.WAITING
+    mail = receive(email="writer@example.com", channel=mail_channel)
+    tasks_for_messages([mail.message.pk])
+    mail_task = RoutingTask.objects.get(conversation=mail.conversation)
+    assert mail_task.status == RoutingTask.Status.OFFERED and mail_task.offered_to == billing_line
+    offer_accept(task=mail_task, agent=billing_line)
+    assert route_waiting(team_ids=[billing_team.pk]) == []
+
     done = twiml(
         hook("dialed", params(sid, DialCallStatus="completed", DialCallSid=leg, DialCallDuration="95"))
     )
@@ -111,6 +129,10 @@ def test_a_caller_presses_billing_is_offered_and_bridged_to_the_agent(
     call.refresh_from_db()
     assert call.status == Call.Status.ENDED and call.outcome == Call.Outcome.COMPLETED
     assert call.talk_seconds == 95
+    # The call is over: the chat rings.
+    route_waiting(team_ids=[billing_team.pk])
+    chat_task.refresh_from_db()
+    assert chat_task.status == RoutingTask.Status.OFFERED and chat_task.offered_to == billing_line
     assert kinds(call) == [
         "incoming",
         "menu_input",

@@ -20,7 +20,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Value
 from django.utils import timezone
 
 from firstring.accounts.models import UserSkill
-from firstring.channels.registry import routing_hook
+from firstring.channels.registry import agents_engaged, get_kind, routing_hook
 from firstring.conversations import live
 from firstring.conversations.models import Conversation
 from firstring.routing.models import AgentState, RoutingEvent, RoutingTask
@@ -230,6 +230,8 @@ def _candidates(task: RoutingTask, step: int) -> QuerySet[AgentState]:
 
 def _offer_to_best_agent(task: RoutingTask, step: int, now: datetime) -> Offer | None:
     limit = capacity(task)
+    # A call blocks new live work (chats, calls) while it lasts, whatever the capacity says.
+    live = get_kind(task.channel_kind).live
     candidates = _candidates(task, step)
     start = 0
     while True:
@@ -237,8 +239,9 @@ def _offer_to_best_agent(task: RoutingTask, step: int, now: datetime) -> Offer |
         if not chunk:
             return None
         loads = agent_loads(state.user_id for state in chunk)
+        engaged = agents_engaged([state.user_id for state in chunk]) if live else set()
         for state in chunk:
-            if not has_room(loads[state.user_id], task.channel_kind, limit):
+            if state.user_id in engaged or not has_room(loads[state.user_id], task.channel_kind, limit):
                 continue
             # Lock the agent, then count again: another router may have offered them work meanwhile.
             locked = (
@@ -246,8 +249,10 @@ def _offer_to_best_agent(task: RoutingTask, step: int, now: datetime) -> Offer |
                 .filter(pk=state.pk, presence=AgentState.Presence.AVAILABLE)
                 .first()
             )
-            if locked is None or not has_room(
-                agent_loads([state.user_id])[state.user_id], task.channel_kind, limit
+            if (
+                locked is None
+                or not has_room(agent_loads([state.user_id])[state.user_id], task.channel_kind, limit)
+                or (live and agents_engaged([state.user_id]))
             ):
                 continue
             _write_offer(task, locked, step, now)

@@ -19,6 +19,7 @@ they ring, so the kind does not route its inbound messages itself.
 from firstring.channels.registry import ChannelKind, register
 from firstring.voice.gateway import register_gateway
 from firstring.voice.phone.twilio import TwilioGateway, setup_details
+from firstring.voice.selectors import agents_on_calls
 from firstring.voice.services import on_routing
 
 register(
@@ -29,6 +30,8 @@ register(
         routes_inbound=False,
         setup_details=setup_details,
         on_routing=on_routing,
+        live=True,
+        agents_engaged=agents_on_calls,
         setup_help=(
             "Set the Twilio number's voice webhook ('A call comes in') to "
             "<site>/channels/phone/twilio/<slug>/incoming and its status callback to …/status (HTTP POST). "
