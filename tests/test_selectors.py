@@ -80,7 +80,7 @@ def test_cursor_pagination_visits_every_conversation_once(receive, agent, sort):
         Conversation.objects.filter(pk=conversation.pk).update(
             priority=1 + i % 4,
             waiting_since=None if i % 3 == 0 else now - timedelta(minutes=i % 4),
-            first_response_due_at=None if i % 2 else now + timedelta(minutes=i % 3),
+            sla_due_at=None if i % 2 else now + timedelta(minutes=i % 3),
         )
     seen: list[int] = []
     cursor = None

@@ -110,6 +110,7 @@ class ConversationOut(Out):
     first_response_due_at: datetime | None
     next_response_due_at: datetime | None
     resolution_due_at: datetime | None
+    sla_due_at: datetime | None
 
 
 class ConversationPage(Out):
@@ -240,6 +241,7 @@ def conversation_out(conversation: Conversation, tags: list[str] | None = None) 
         first_response_due_at=conversation.first_response_due_at,
         next_response_due_at=conversation.next_response_due_at,
         resolution_due_at=conversation.resolution_due_at,
+        sla_due_at=conversation.sla_due_at,
     )
 
 

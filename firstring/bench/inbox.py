@@ -136,7 +136,7 @@ def load(*, conversations: int, messages: int, seed: int) -> dict[str, Any]:
                 rng.choice(["en", "en", "en", "de", "fr", ""]),
                 rng.choice(["negative", "neutral", "positive", ""]),
                 created, last, last, last, waiting, last if status == "resolved" else None,
-                now - timedelta(hours=1) if rng.random() < 0.03 else None, due, excerpt, sizes[cid - 1],
+                now - timedelta(hours=1) if rng.random() < 0.03 else None, due, due, excerpt, sizes[cid - 1],
             )
         )  # fmt: skip
         message_plan.append((cid, channel.pk, assignee, created, sizes[cid - 1]))
@@ -148,7 +148,7 @@ def load(*, conversations: int, messages: int, seed: int) -> dict[str, Any]:
             "id", "channel_id", "customer_id", "identity_id", "subject", "status", "priority", "assignee_id",
             "team_id", "language", "tone_latest", "created_at", "updated_at", "last_message_at",
             "last_customer_message_at", "waiting_since", "resolved_at", "escalated_at",
-            "first_response_due_at", "last_message_excerpt", "message_count",
+            "first_response_due_at", "sla_due_at", "last_message_excerpt", "message_count",
         ],
         conversation_rows,
     )  # fmt: skip

@@ -74,6 +74,8 @@ class Conversation(models.Model):
     first_response_due_at = models.DateTimeField(null=True, blank=True)
     next_response_due_at = models.DateTimeField(null=True, blank=True)
     resolution_due_at = models.DateTimeField(null=True, blank=True)
+    # The earliest of the three: what the inbox's "SLA due" sort orders by.
+    sla_due_at = models.DateTimeField(null=True, blank=True)
 
     # Denormalised for the inbox list, which must not touch the messages table.
     last_message_excerpt = models.CharField(max_length=200, blank=True)
@@ -100,7 +102,7 @@ class Conversation(models.Model):
                 name="conv_open_priority",
             ),
             models.Index(fields=["waiting_since", "id"], condition=_UNRESOLVED, name="conv_open_waiting"),
-            models.Index(fields=["first_response_due_at", "id"], condition=_UNRESOLVED, name="conv_open_sla"),
+            models.Index(fields=["sla_due_at", "id"], condition=_UNRESOLVED, name="conv_open_sla_due"),
             models.Index(fields=["next_response_due_at"], condition=_UNRESOLVED, name="conv_open_next_due"),
             models.Index(
                 fields=["resolution_due_at"], condition=_UNRESOLVED, name="conv_open_resolution_due"

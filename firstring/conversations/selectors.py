@@ -29,7 +29,7 @@ SORTS: dict[str, list[SortKey]] = {
         SortKey("id", descending=True),
     ],
     "waiting": [SortKey("waiting_since", nullable=True), SortKey("id")],
-    "sla": [SortKey("first_response_due_at", nullable=True), SortKey("id")],
+    "sla": [SortKey("sla_due_at", nullable=True), SortKey("id")],
 }
 
 

@@ -56,6 +56,7 @@ def test_a_new_conversation_gets_the_first_matching_policy_and_its_due_times(
     # Three office days (24 h): Tuesday 10-17 (7), Wednesday is a holiday, Thursday (15), Friday (23),
     # and the last hour on Monday: 10:00 Berlin.
     assert conversation.resolution_due_at == datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    assert conversation.sla_due_at == conversation.first_response_due_at  # the inbox sorts by the earliest
 
 
 def test_a_reply_meets_the_first_response_and_the_next_customer_message_starts_the_next(
@@ -70,6 +71,9 @@ def test_a_reply_meets_the_first_response_and_the_next_customer_message_starts_t
     conversation.refresh_from_db()
     # Four office hours: one on Tuesday, none on the holiday, three on Thursday from 09:00.
     assert conversation.next_response_due_at == datetime(2026, 11, 26, 11, 0, tzinfo=UTC)
+    # Answered once, the inbox's SLA order follows the next response, not the first one.
+    assert conversation.first_response_due_at is None
+    assert conversation.sla_due_at == conversation.next_response_due_at
 
 
 def test_resolving_clears_every_due_time_and_a_customer_reply_sets_them_again(

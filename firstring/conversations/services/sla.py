@@ -5,7 +5,13 @@ from __future__ import annotations
 from firstring.conversations.models import Conversation
 from firstring.sla.services import SlaBook
 
-SLA_FIELDS = ["sla_policy", "first_response_due_at", "next_response_due_at", "resolution_due_at"]
+SLA_FIELDS = [
+    "sla_policy",
+    "first_response_due_at",
+    "next_response_due_at",
+    "resolution_due_at",
+    "sla_due_at",
+]
 
 
 def conversation_sla_apply(
@@ -34,11 +40,13 @@ def conversation_sla_apply(
         waiting_since=conversation.waiting_since,
         resolved=conversation.status == Conversation.Status.RESOLVED,
     )
+    dues = [d for d in (due.first_response, due.next_response, due.resolution) if d is not None]
     wanted = {
         "sla_policy_id": policy.pk if policy is not None else None,
         "first_response_due_at": due.first_response,
         "next_response_due_at": due.next_response,
         "resolution_due_at": due.resolution,
+        "sla_due_at": min(dues, default=None),
     }
     changed = []
     for attribute, value in wanted.items():
