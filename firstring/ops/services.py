@@ -61,6 +61,12 @@ def _compact_inbox_counts() -> None:
     inbox_counts_compact()
 
 
+def _bridge_community() -> None:
+    from firstring.community.services import threads_bridge_unanswered
+
+    threads_bridge_unanswered()
+
+
 def _poll_channels() -> None:
     # Channel kinds with peers to fetch from (mailboxes) register a poll; each decides what is due.
     from firstring.channels.registry import all_kinds
@@ -80,6 +86,7 @@ PERIODIC_JOBS: list[tuple[str, Callable[[], None]]] = [
     ("routing", _route),
     ("service levels", _watch_service_levels),
     ("escalations", _climb_escalations),
+    ("community bridge", _bridge_community),
     ("channel polls", _poll_channels),
 ]
 
