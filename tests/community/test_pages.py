@@ -219,3 +219,10 @@ def test_staff_post_announcements_answer_and_lock_from_the_app(help_center, alic
     assert "locked" in page and "Use the link." in page and "(staff)" in page
     assert client.post("/community/new/", {"center": "x"}).status_code == 422
     assert client.get(f"/community/threads/{10**30}/").status_code == 404
+
+
+def test_the_community_speaks_the_help_centers_other_language(help_center, alice):
+    _ask(help_center, alice)
+    page = Client().get("/help/de/community/").content.decode()
+    assert "Eine Frage stellen" in page and "Unbeantwortete Fragen" in page and "0 Antworten" in page
+    assert 'href="/help/de/community/"' in Client().get("/help/de/").content.decode()
