@@ -27,13 +27,13 @@ from firstring.lib.errors import Forbidden, InvalidInput, NotFound
 def _post_new(*, thread: Thread, author: Author, member: Member | None, body: str, is_question: bool) -> Post:
     """Check and build a post (saved by the caller's transaction): rate, repeats, the spam filter."""
     body, html, text = clean_body(body)
-    print_ = fingerprint(text)
+    digest = fingerprint(text)
     held = ""
     if member is not None:
         locked = Member.objects.select_for_update().get(pk=member.pk)
         check_rate(locked)
         since = timezone.now() - timedelta(days=1)
-        if Post.objects.filter(author_member=member, fingerprint=print_, created_at__gte=since).exists():
+        if Post.objects.filter(author_member=member, fingerprint=digest, created_at__gte=since).exists():
             raise InvalidInput("You posted the same text already.")
         held = spam_reason(
             body,
@@ -49,7 +49,7 @@ def _post_new(*, thread: Thread, author: Author, member: Member | None, body: st
         body=body,
         body_html=html,
         body_text=text,
-        fingerprint=print_,
+        fingerprint=digest,
         hidden_at=now if held else None,
         hidden_reason=held,
         review_needed=bool(held),
