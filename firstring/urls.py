@@ -22,6 +22,8 @@ for _plugin in settings.FIRSTRING_CHANNEL_PLUGINS:
         _kind = _plugin.rsplit(".", 1)[-1]
         urlpatterns.append(path(f"channels/{_kind}/", include(import_module(f"{_plugin}.urls"))))
 urlpatterns.append(path("", include("firstring.web.urls")))
+# The community's pages under each help center, then the help centers themselves.
+urlpatterns.append(path("<slug:prefix>/<str:lang>/", include("firstring.community.urls")))
 # Help centers last: /<prefix>/ of each brand, whatever the paths above leave free.
 urlpatterns.append(path("<slug:prefix>/", include("firstring.knowledge.helpcenter.urls")))
 

@@ -8,7 +8,11 @@ text is. Then it times, through Django's whole stack, the help center's search p
 (`GET /<prefix>/<lang>/search/?q=…`) over a mix of queries (one word, two and three words, a
 misspelt word, a synonym, a prefix being typed, a phrase that finds nothing) and the article pages.
 
-The community (`posts`) does not exist yet: `posts` is 0.
+Then `--posts` community posts (questions and answers by customers, a few by staff) in threads of
+one to eight posts, with the threads' search entries, 2% of threads and 3% of answers hidden (never
+found), a third of the questions with an accepted answer. The help center's search page lists
+community threads beside articles, so every timed search page searches both; `community_core_p95_ms`
+times the community search alone.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import argparse
 import random
 import re
 import time
+from datetime import timedelta
 from typing import Any
 
 from django.db import connection
@@ -37,7 +42,7 @@ def _typo(word: str, rng: random.Random) -> str:
     return word[:i] + word[i + 1 :]  # drop one letter
 
 
-def load(*, articles: int, seed: int) -> dict[str, Any]:
+def load(*, articles: int, posts: int, seed: int) -> dict[str, Any]:
     from firstring.accounts.models import User
     from firstring.knowledge.markdown import markdown_to_text, render_markdown
     from firstring.knowledge.models import (
@@ -156,6 +161,7 @@ def load(*, articles: int, seed: int) -> dict[str, Any]:
                 cursor.execute(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"  # noqa: S608
                 )
+    community = load_posts(center=center, posts=posts, texts=texts, seed=seed)
     words = vocabulary_rebuild()
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
@@ -168,7 +174,106 @@ def load(*, articles: int, seed: int) -> dict[str, Any]:
         "words": sorted(vocabulary),
         "pages": pages,
         "source": source,
+        **community,
     }
+
+
+def load_posts(*, center: Any, posts: int, texts: list[str], seed: int) -> dict[str, Any]:
+    """Members, threads, posts and the visible threads' search entries, by bulk inserts."""
+    from firstring.accounts.models import User
+    from firstring.community.models import Member, Post, Thread, ThreadSearchEntry
+    from firstring.community.spam import fingerprint
+    from firstring.customers.models import Customer
+    from firstring.knowledge.markdown import markdown_to_text, render_markdown
+
+    rng = random.Random(seed + 1)
+    now = timezone.now()
+    staff = User.objects.create_user(email="moderator@example.com", password=None, role=User.Role.AGENT)
+    people = max(10, posts // 50)
+    customers = Customer.objects.bulk_create(
+        [Customer(name=f"Customer {i}", created_at=now) for i in range(people)], batch_size=2000
+    )
+    members = Member.objects.bulk_create(
+        [Member(customer=c, display_name=f"Member {i}", created_at=now) for i, c in enumerate(customers)],
+        batch_size=2000,
+    )
+    member_ids = [m.pk for m in members]
+    thread_rows: list[tuple[Any, ...]] = []
+    post_rows: list[tuple[Any, ...]] = []
+    entry_rows: list[tuple[Any, ...]] = []
+    accepted: list[tuple[int, int]] = []
+    thread_id = post_id = 0
+    while post_id < posts:
+        thread_id += 1
+        size = min(rng.randint(1, 8), posts - post_id)
+        created = now - timedelta(minutes=rng.randint(60, 60 * 24 * 365))
+        asker = rng.choice(member_ids)
+        parts = rng.sample(texts, size)
+        title = " ".join((_WORD.findall(parts[0]) or ["Question"])[:9]).capitalize()[:200]
+        hidden_thread = rng.random() < 0.02
+        visible_text: list[str] = []
+        answers: list[int] = []
+        for position, part in enumerate(parts):
+            post_id += 1
+            is_question = position == 0
+            by_staff = not is_question and rng.random() < 0.05
+            hidden = not is_question and rng.random() < 0.03
+            html, text = render_markdown(part), markdown_to_text(part)
+            author = None if by_staff else (asker if is_question else rng.choice(member_ids))
+            post_rows.append(
+                (
+                    post_id, thread_id, is_question, author, staff.pk if by_staff else None, part, html, text,
+                    fingerprint(text), rng.randint(-1, 5), 0, now if hidden else None,
+                    "moderator" if hidden else "", False, created + timedelta(minutes=position * 7),
+                )
+            )  # fmt: skip
+            if not hidden:
+                visible_text.append(text)
+                if not is_question:
+                    answers.append(post_id)
+        if answers and rng.random() < 0.33:
+            accepted.append((thread_id, answers[0]))
+        thread_rows.append(
+            (
+                thread_id, center.pk, "question", "en", title, asker, None, len(answers),
+                now if hidden_thread else None, created, created + timedelta(minutes=len(parts) * 7),
+            )
+        )  # fmt: skip
+        if not hidden_thread:
+            answered = bool(accepted and accepted[-1][0] == thread_id)
+            entry_rows.append((thread_id, center.pk, "en", title, "\n\n".join(visible_text), answered))
+    bulk_load(
+        Thread,
+        [
+            "id", "help_center_id", "kind", "language", "title", "author_member_id", "author_user_id",
+            "answer_count", "hidden_at", "created_at", "last_activity_at",
+        ],
+        thread_rows,
+    )  # fmt: skip
+    bulk_load(
+        Post,
+        [
+            "id", "thread_id", "is_question", "author_member_id", "author_user_id", "body", "body_html",
+            "body_text", "fingerprint", "score", "flag_count", "hidden_at", "hidden_reason", "review_needed",
+            "created_at",
+        ],
+        post_rows,
+    )  # fmt: skip
+    Thread.objects.bulk_update(
+        [Thread(pk=t, accepted_post_id=p) for t, p in accepted], ["accepted_post"], batch_size=2000
+    )
+    bulk_load(
+        ThreadSearchEntry,
+        ["thread_id", "help_center_id", "language", "title", "text", "answered"],
+        entry_rows,
+    )
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            for table in ("community_thread", "community_post"):
+                cursor.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"  # noqa: S608
+                )
+    return {"posts": len(post_rows), "threads": len(thread_rows), "searchable_threads": len(entry_rows)}
 
 
 def queries(words: list[str], count: int, rng: random.Random) -> list[tuple[str, str]]:
@@ -202,22 +307,24 @@ def _timed(client: Any, path: str, params: dict[str, str] | None = None) -> floa
 def main(argv: list[str]) -> dict[str, Any]:
     parser = argparse.ArgumentParser(prog="firstring bench search", description=__doc__)
     parser.add_argument("--articles", type=int, default=10_000)
+    parser.add_argument("--posts", type=int, default=100_000, help="Community posts.")
     parser.add_argument("--queries", type=int, default=700, help="Timed searches.")
     parser.add_argument("--pages", type=int, default=500, help="Timed article pages.")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
-    if args.articles < 20 or args.queries < 1 or args.pages < 1:
-        parser.error("need at least 20 articles, one query and one page")
+    if args.articles < 20 or args.posts < 0 or args.queries < 1 or args.pages < 1:
+        parser.error("need at least 20 articles, no negative posts, one query and one page")
 
     from django.test import Client
 
+    from firstring.community.search import search_threads
     from firstring.knowledge.models import SearchMiss
     from firstring.knowledge.search import search_articles
 
     rng = random.Random(args.seed)
     with bench_database("search") as vendor:
         began = time.perf_counter()
-        data = load(articles=args.articles, seed=args.seed)
+        data = load(articles=args.articles, posts=args.posts, seed=args.seed)
         load_seconds = time.perf_counter() - began
         center = data["center"]
         mix = queries(data["words"], args.queries, rng)
@@ -225,7 +332,8 @@ def main(argv: list[str]) -> dict[str, Any]:
         client.get("/help/en/")
         search_ms: dict[str, list[float]] = {}
         core_ms: list[float] = []
-        found = 0
+        community_ms: list[float] = []
+        found = found_threads = 0
         for kind, query in mix:
             search_ms.setdefault(kind, []).append(_timed(client, "/help/en/search/", {"q": query}))
             began = time.perf_counter()
@@ -234,6 +342,10 @@ def main(argv: list[str]) -> dict[str, Any]:
             )
             core_ms.append((time.perf_counter() - began) * 1000)
             found += bool(result.hits)
+            began = time.perf_counter()
+            threads = search_threads(query=query, help_center=center, languages=None)
+            community_ms.append((time.perf_counter() - began) * 1000)
+            found_threads += bool(threads)
         pages = rng.sample(data["pages"], min(args.pages, len(data["pages"])))
         page_ms = [_timed(client, f"/help/en/articles/{a}-{slug}/") for a, slug in pages]
         misses = SearchMiss.objects.count()
@@ -245,8 +357,9 @@ def main(argv: list[str]) -> dict[str, Any]:
         "articles": data["articles"],
         "translations": data["translations"],
         "live_translations": data["live"],
-        "posts": 0,
-        "posts_note": "the community is not built yet",
+        "posts": data["posts"],
+        "threads": data["threads"],
+        "searchable_threads": data["searchable_threads"],
         "vocabulary_words": data["vocabulary"],
         "load_seconds": round(load_seconds, 1),
         "searches": len(every),
@@ -255,6 +368,8 @@ def main(argv: list[str]) -> dict[str, Any]:
         "p95_ms": round(percentile(every, 0.95), 1),
         "p50_ms": round(percentile(every, 0.5), 1),
         "search_core_p95_ms": round(percentile(core_ms, 0.95), 1),
+        "searches_finding_threads": found_threads,
+        "community_core_p95_ms": round(percentile(community_ms, 0.95), 1) if community_ms else 0.0,
         "p95_ms_by_kind": {kind: round(percentile(ms, 0.95), 1) for kind, ms in sorted(search_ms.items())},
         "article_pages": len(page_ms),
         "article_p95_ms": round(percentile(page_ms, 0.95), 1),

@@ -5,7 +5,9 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from firstring.accounts.models import Team, User
-from firstring.conversations.models import Conversation
+from firstring.conversations.models import Conversation, Message
+from firstring.customers.models import Customer
+from firstring.customers.services import customer_resolve
 from firstring.lib.errors import NotFound
 
 
@@ -44,3 +46,21 @@ def teams_assignable_by(user: User) -> QuerySet[Team]:
 
 def user_team_ids(user: User) -> list[int]:
     return _team_ids(user)
+
+
+def conversations_of_customer(customer: Customer) -> QuerySet[Conversation]:
+    """A signed-in customer's own conversations (merges followed), and nobody else's."""
+    return Conversation.objects.filter(customer=customer_resolve(customer))
+
+
+def conversation_get_for_customer(customer: Customer, conversation_id: int) -> Conversation:
+    """One of the customer's own conversations; anybody else's is not found, as a missing one is."""
+    conversation = conversations_of_customer(customer).filter(pk=conversation_id).first()
+    if conversation is None:
+        raise NotFound(f"conversation {conversation_id} not found")
+    return conversation
+
+
+def messages_shown_to_customer(conversation: Conversation) -> QuerySet[Message]:
+    """What the customer may read of their conversation: their messages and replies, never notes."""
+    return conversation.messages.exclude(direction=Message.Direction.NOTE).order_by("created_at", "id")

@@ -14,12 +14,17 @@ never be found; internal articles are found only when the caller says the search
    results with more terms come first).
 4. SQLite ranks with FTS5's bm25 (title ten times the body), PostgreSQL with ts_rank on a stored,
    weighted tsvector (migration 0002).
+
+The same search runs over any `FullTextIndex` built that way (`search_index`): the community's
+threads are one. Apps below the help center add their results to its search page through
+`other_source_register`.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
@@ -220,55 +225,64 @@ def _tsquery(clauses: list[list[Group]]) -> str:
     )
 
 
-def _run(
-    clauses: list[list[Group]],
-    *,
-    help_center: HelpCenter | None,
-    languages: list[str] | None,
-    include_internal: bool,
-    limit: int,
-) -> list[Hit]:
-    filters: list[str] = []
-    params: list[Any] = []
-    if help_center is not None:
-        filters.append("e.help_center_id = %s")
-        params.append(help_center.pk)
-    if languages:
-        filters.append("e.language IN (" + ", ".join(["%s"] * len(languages)) + ")")
-        params.extend(languages)
-    if not include_internal:
-        filters.append("e.internal = %s")
-        params.append(False)
-    where = "".join(f" AND {f}" for f in filters)
+@dataclass(frozen=True)
+class FullTextIndex:
+    """A table search reads, with its full-text index (made as knowledge's migration 0002 makes one).
+
+    `table` has the key column, `help_center_id`, `language`, `title`, `text` and, on PostgreSQL, a
+    weighted `search_vector`; `fts` is the SQLite FTS5 table over (title, text) keyed by `key`.
+    `columns` are what each hit returns after the key (SQL over the table's alias `e`).
+    """
+
+    table: str
+    fts: str
+    key: str
+    columns: tuple[str, ...]
+
+
+ARTICLES = FullTextIndex(
+    table="knowledge_searchentry",
+    fts="knowledge_search_fts",
+    key="translation_id",
+    columns=("e.article_id", "e.language", "e.title", "substr(e.text, 1, 300)", "e.internal"),
+)
+
+# (SQL over alias `e` with %s placeholders, its parameters): fixed strings from this package only.
+Filter = tuple[str, list[Any]]
+
+
+def _run(clauses: list[list[Group]], *, index: FullTextIndex, filters: list[Filter], limit: int) -> list[Any]:
+    where = "".join(f" AND {sql}" for sql, _ in filters)
+    params = [value for _, values in filters for value in values]
+    key, table, fts = index.key, index.table, index.fts
     # The best ids first (reading only what ranking needs), then the text of those few for excerpts.
     if connection.vendor == "postgresql":
         query = _tsquery(clauses)
-        # Filters are fixed strings; the query and values travel as parameters.
+        # Filters, tables and columns are fixed strings; the query and values travel as parameters.
         ranked = (
-            "SELECT e.translation_id, ts_rank(e.search_vector, q) AS score "  # noqa: S608
-            f"FROM knowledge_searchentry e, to_tsquery('simple'::regconfig, %s) q "
-            f"WHERE e.search_vector @@ q{where} ORDER BY score DESC, e.translation_id DESC LIMIT %s"
+            f"SELECT e.{key}, ts_rank(e.search_vector, q) AS score "  # noqa: S608
+            f"FROM {table} e, to_tsquery('simple'::regconfig, %s) q "
+            f"WHERE e.search_vector @@ q{where} ORDER BY score DESC, e.{key} DESC LIMIT %s"
         )
-        order = "r.score DESC, r.translation_id DESC"
+        order = f"r.score DESC, r.{key} DESC"
     elif connection.vendor == "sqlite":
         query = _fts5(clauses)
         ranked = (
-            "SELECT e.translation_id, bm25(knowledge_search_fts, 10.0, 1.0) AS score "  # noqa: S608
-            "FROM knowledge_search_fts f JOIN knowledge_searchentry e ON e.translation_id = f.rowid "
-            f"WHERE knowledge_search_fts MATCH %s{where} ORDER BY score, e.translation_id DESC LIMIT %s"
+            f"SELECT e.{key}, bm25({fts}, 10.0, 1.0) AS score "  # noqa: S608
+            f"FROM {fts} f JOIN {table} e ON e.{key} = f.rowid "
+            f"WHERE {fts} MATCH %s{where} ORDER BY score, e.{key} DESC LIMIT %s"
         )
-        order = "r.score, r.translation_id DESC"
+        order = f"r.score, r.{key} DESC"
     else:
         raise NotImplementedError(f"knowledge search is not available on {connection.vendor}")
     sql = (
-        "SELECT e.translation_id, e.article_id, e.language, e.title, substr(e.text, 1, 300), e.internal "  # noqa: S608
-        f"FROM ({ranked}) r JOIN knowledge_searchentry e ON e.translation_id = r.translation_id "
+        f"SELECT e.{key}, {', '.join(index.columns)} "  # noqa: S608
+        f"FROM ({ranked}) r JOIN {table} e ON e.{key} = r.{key} "
         f"ORDER BY {order}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [query, *params, limit])
-        rows = cursor.fetchall()
-    return [Hit(int(r[0]), int(r[1]), r[2], r[3], r[4], bool(r[5])) for r in rows]
+        return cursor.fetchall()
 
 
 def _one_per_article(hits: list[Hit], languages: list[str] | None, limit: int) -> list[Hit]:
@@ -285,6 +299,71 @@ def _one_per_article(hits: list[Hit], languages: list[str] | None, limit: int) -
     return sorted(best.values(), key=lambda h: rank[h.article_id])[:limit]
 
 
+@dataclass
+class RowsFound:
+    rows: list[Any]
+    corrections: dict[str, list[str]]
+    any_term: bool
+
+
+def search_index(
+    *,
+    index: FullTextIndex,
+    query: str,
+    help_center: HelpCenter | None,
+    languages: list[str] | None,
+    filters: Sequence[Filter] = (),
+    limit: int = 10,
+    any_term: bool = False,
+) -> RowsFound:
+    """The rows of `index` matching `query`, best first: the forgiving search every index shares.
+
+    `languages`: only entries in these (None: every language). `filters`: more conditions on `e`.
+    `any_term`: match any term from the start (suggestions).
+    """
+    terms = [t.lower() for t in search_terms(query)]
+    if any_term:
+        terms = [t for t in terms if t not in STOP_WORDS and len(t) > 2] or terms
+    terms = list(dict.fromkeys(terms))
+    if not terms:
+        return RowsFound(rows=[], corrections={}, any_term=False)
+    synonyms = synonyms_for(help_center, terms)
+    corrections: dict[str, list[str]] = {}
+    groups: list[list[tuple[str, bool]]] = []
+    for position, term in enumerate(terms):
+        prefix = len(term) >= MIN_PREFIX_CHARS or (
+            position == len(terms) - 1 and len(term) >= MIN_TYPING_PREFIX
+        )
+        group = [(term, prefix)]
+        group += [(s, " " not in s and len(s) >= MIN_PREFIX_CHARS) for s in synonyms.get(term, [])]
+        fixed = corrections_for(term)
+        if fixed:
+            corrections[term] = fixed
+            group += [(word, False) for word in fixed]
+        groups.append(group)
+    where = list(filters)
+    if help_center is not None:
+        where.append(("e.help_center_id = %s", [help_center.pk]))
+    if languages:
+        where.append(("e.language IN (" + ", ".join(["%s"] * len(languages)) + ")", list(languages)))
+    options: dict[str, Any] = {"index": index, "filters": where, "limit": limit}
+    if any_term:
+        return RowsFound(rows=_run([[g] for g in groups], **options), corrections=corrections, any_term=True)
+    rows = _run([groups], **options)
+    used_any = False
+    if not rows and len(groups) > 1:
+        # Looser now, each term as a whole word (the last one still a prefix): prefixes of every term
+        # would match most of a big library and make ranking it slow. First any two of the terms
+        # together (few matches, cheap to rank), then any one.
+        loose = [[(text, False) for text, _ in group] for group in groups[:-1]] + groups[-1:]
+        if 3 <= len(loose) <= MAX_PAIRED_TERMS:
+            rows = _run([list(pair) for pair in combinations(loose, 2)], **options)
+        if not rows:
+            rows = _run([[g] for g in loose], **options)
+        used_any = True
+    return RowsFound(rows=rows, corrections=corrections, any_term=used_any)
+
+
 def search_articles(
     *,
     query: str,
@@ -299,52 +378,49 @@ def search_articles(
     `languages`: the searcher's languages in order of preference (None: every language).
     `include_internal`: only for staff. `any_term`: match any term from the start (suggestions).
     """
-    terms = [t.lower() for t in search_terms(query)]
-    if any_term:
-        terms = [t for t in terms if t not in STOP_WORDS and len(t) > 2] or terms
-    terms = list(dict.fromkeys(terms))
-    if not terms:
-        return SearchResult(hits=[])
-    synonyms = synonyms_for(help_center, terms)
-    corrections: dict[str, list[str]] = {}
-    groups: list[list[tuple[str, bool]]] = []
-    for index, term in enumerate(terms):
-        prefix = len(term) >= MIN_PREFIX_CHARS or (index == len(terms) - 1 and len(term) >= MIN_TYPING_PREFIX)
-        group = [(term, prefix)]
-        group += [(s, " " not in s and len(s) >= MIN_PREFIX_CHARS) for s in synonyms.get(term, [])]
-        fixed = corrections_for(term)
-        if fixed:
-            corrections[term] = fixed
-            group += [(word, False) for word in fixed]
-        groups.append(group)
-    fetch = limit * max(1, len(languages or [])) + limit
-    options = {
-        "help_center": help_center,
-        "languages": languages,
-        "include_internal": include_internal,
-        "limit": fetch,
-    }
-    if any_term:
-        return SearchResult(
-            hits=_one_per_article(_run([[g] for g in groups], **options), languages, limit),  # type: ignore[arg-type]
-            corrections=corrections,
-            any_term=True,
-        )
-    hits = _run([groups], **options)  # type: ignore[arg-type]
-    used_any = False
-    if not hits and len(groups) > 1:
-        # Looser now, each term as a whole word (the last one still a prefix): prefixes of every term
-        # would match most of a big library and make ranking it slow. First any two of the terms
-        # together (few matches, cheap to rank), then any one.
-        loose = [[(text, False) for text, _ in group] for group in groups[:-1]] + groups[-1:]
-        if 3 <= len(loose) <= MAX_PAIRED_TERMS:
-            hits = _run([list(pair) for pair in combinations(loose, 2)], **options)  # type: ignore[arg-type]
-        if not hits:
-            hits = _run([[g] for g in loose], **options)  # type: ignore[arg-type]
-        used_any = True
-    return SearchResult(
-        hits=_one_per_article(hits, languages, limit), corrections=corrections, any_term=used_any
+    found = search_index(
+        index=ARTICLES,
+        query=query,
+        help_center=help_center,
+        languages=languages,
+        filters=[] if include_internal else [("e.internal = %s", [False])],
+        limit=limit * max(1, len(languages or [])) + limit,
+        any_term=any_term,
     )
+    hits = [Hit(int(r[0]), int(r[1]), r[2], r[3], r[4], bool(r[5])) for r in found.rows]
+    return SearchResult(
+        hits=_one_per_article(hits, languages, limit), corrections=found.corrections, any_term=found.any_term
+    )
+
+
+@dataclass(frozen=True)
+class OtherHit:
+    url: str
+    title: str
+    excerpt: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class OtherResults:
+    """What another part of the help center (the community) found for a search, under its heading."""
+
+    heading: str
+    hits: list[OtherHit]
+
+
+OtherSource = Callable[[str, HelpCenter, str], OtherResults]
+_OTHER_SOURCES: list[OtherSource] = []
+
+
+def other_source_register(source: OtherSource) -> None:
+    """Let an app below the help center add its results to the search page (query, center, language)."""
+    if source not in _OTHER_SOURCES:
+        _OTHER_SOURCES.append(source)
+
+
+def other_results(*, query: str, help_center: HelpCenter, language: str) -> list[OtherResults]:
+    return [source(query, help_center, language) for source in _OTHER_SOURCES]
 
 
 def top_words(text: str, count: int = 8) -> str:

@@ -67,6 +67,12 @@ def _compact_inbox_counts() -> None:
     inbox_counts_compact()
 
 
+def _bridge_community() -> None:
+    from firstring.community.services import threads_bridge_unanswered
+
+    threads_bridge_unanswered()
+
+
 def _poll_channels() -> None:
     # Channel kinds with peers to fetch from (mailboxes) register a poll; each decides what is due.
     from firstring.channels.registry import all_kinds
@@ -87,6 +93,7 @@ PERIODIC_JOBS: list[tuple[str, Callable[[], None]]] = [
     ("service levels", _watch_service_levels),
     ("escalations", _climb_escalations),
     ("dashboards rollup", _refresh_dashboards),
+    ("community bridge", _bridge_community),
     ("channel polls", _poll_channels),
 ]
 

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from firstring.web.views import (
+    community,
     conversation,
     customers,
     escalations,
@@ -65,6 +66,36 @@ urlpatterns = [
     path("kb/a/<int:article_id>/visibility/", knowledge.article_visibility, name="kb-visibility"),
     path("kb/a/<int:article_id>/attach/", knowledge.article_attach, name="kb-attach"),
     path("kb/suggest/<int:conversation_id>/", knowledge.suggestions, name="kb-suggest"),
+    path("community/", community.queue, name="community"),
+    path("community/new/", community.thread_new, name="community-new"),
+    path("community/threads/<int:thread_id>/", community.thread_detail, name="community-thread"),
+    *[
+        path(
+            f"community/threads/<int:thread_id>/{action}/",
+            community.thread_action,
+            {"action": action},
+            name=f"community-thread-{action}",
+        )
+        for action in ("answer", "accept", "lock", "unlock")
+    ],
+    *[
+        path(
+            f"community/posts/<int:post_id>/{action}/",
+            community.post_action,
+            {"action": action},
+            name=f"community-post-{action}",
+        )
+        for action in ("hide", "restore")
+    ],
+    *[
+        path(
+            f"community/members/<int:member_id>/{action}/",
+            community.member_action,
+            {"action": action},
+            name=f"community-member-{action}",
+        )
+        for action in ("ban", "unban")
+    ],
     path("insights/", insights.dashboard, name="insights"),
     path("insights/conversations/", insights.drill_down, name="insights-conversations"),
     path("insights/export/<slug:table>.csv", insights.export, name="insights-export"),

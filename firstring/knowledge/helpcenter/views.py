@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from firstring.knowledge import selectors
 from firstring.knowledge.models import HelpCenter
-from firstring.knowledge.search import search_articles
+from firstring.knowledge.search import other_results, search_articles
 from firstring.knowledge.services import feedback_record, search_miss_record
 from firstring.lib.errors import DomainError, NotFound
 from firstring.lib.sanitize import excerpt
@@ -172,7 +172,9 @@ def search(request: HttpRequest, center: HelpCenter, lang: str) -> HttpResponse:
     form = SearchForm(request.GET)
     query = form.cleaned_data["q"] if form.is_valid() else ""
     result = None
+    others = []
     if query:
+        others = other_results(query=query, help_center=center, language=lang)
         result = search_articles(
             query=query,
             help_center=center,
@@ -180,7 +182,7 @@ def search(request: HttpRequest, center: HelpCenter, lang: str) -> HttpResponse:
             include_internal=False,
             limit=MAX_RESULTS,
         )
-        if not result.hits:
+        if not result.hits and not any(other.hits for other in others):
             search_miss_record(help_center=center, language=lang, query=query)
     found = result.hits if result else []
     slugs = selectors.translation_slugs(translation_ids=[h.translation_id for h in found])
@@ -188,7 +190,9 @@ def search(request: HttpRequest, center: HelpCenter, lang: str) -> HttpResponse:
         {"hit": h, "slug": slugs.get(h.translation_id, ""), "excerpt": excerpt(h.excerpt, 200)} for h in found
     ]
     return render(
-        request, "helpcenter/search.html", _context(request, center, lang, q=query, result=result, hits=hits)
+        request,
+        "helpcenter/search.html",
+        _context(request, center, lang, q=query, result=result, hits=hits, others=others),
     )
 
 

@@ -1,0 +1,144 @@
+"""Reads for the community: what the public may see (never a hidden thread or post) and the queue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Case, IntegerField, QuerySet, Value, When
+
+from firstring.community.models import Member, Post, Thread, Vote
+from firstring.knowledge.models import HelpCenter
+from firstring.lib.errors import NotFound
+
+MAX_ID = 2**63 - 1
+PAGE = 30
+
+
+def _check_id(value: int, what: str) -> None:
+    if not 0 < value <= MAX_ID:
+        raise NotFound(f"no such {what}")
+
+
+def threads_for_visitor(
+    *, help_center: HelpCenter, unanswered: bool = False, limit: int = PAGE
+) -> list[Thread]:
+    threads = Thread.objects.filter(help_center=help_center, hidden_at__isnull=True)
+    if unanswered:
+        threads = threads.filter(kind=Thread.Kind.QUESTION, answer_count=0)
+    return list(
+        threads.select_related("author_member", "author_user").order_by("-last_activity_at", "-id")[:limit]
+    )
+
+
+def thread_for_visitor(*, help_center: HelpCenter, thread_id: int) -> Thread:
+    """A visible thread of this help center; a hidden or another center's thread is not found."""
+    _check_id(thread_id, "thread")
+    thread = Thread.objects.filter(pk=thread_id, help_center=help_center, hidden_at__isnull=True).first()
+    if thread is None:
+        raise NotFound("no such thread")
+    return thread
+
+
+def posts_for_visitor(*, thread: Thread) -> list[Post]:
+    """The question, then the accepted answer, then the others by score and age; hidden ones never."""
+    accepted = thread.accepted_post_id or 0
+    return list(
+        Post.objects.filter(thread=thread, hidden_at__isnull=True)
+        .select_related("author_member", "author_user")
+        .annotate(
+            place=Case(
+                When(is_question=True, then=Value(0)),
+                When(pk=accepted, then=Value(1)),
+                default=Value(2),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("place", "-score", "created_at", "id")
+    )
+
+
+def post_for_visitor(*, help_center: HelpCenter, post_id: int) -> Post:
+    """A visible post in a visible thread of this help center."""
+    _check_id(post_id, "post")
+    post = (
+        Post.objects.select_related("thread")
+        .filter(
+            pk=post_id,
+            thread__help_center=help_center,
+            hidden_at__isnull=True,
+            thread__hidden_at__isnull=True,
+        )
+        .first()
+    )
+    if post is None:
+        raise NotFound("no such post")
+    return post
+
+
+def member_votes(*, member: Member | None, posts: list[Post]) -> dict[int, int]:
+    if member is None or not posts:
+        return {}
+    return dict(
+        Vote.objects.filter(member=member, post__in=[p.pk for p in posts]).values_list("post_id", "value")
+    )
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    post: Post
+    flag_reasons: list[str]
+
+
+def moderation_queue(*, limit: int = 100) -> list[QueueItem]:
+    """Posts waiting for a moderator (held by the spam filter, or flagged), oldest first."""
+    posts = list(
+        Post.objects.filter(review_needed=True)
+        .select_related("thread", "thread__help_center", "author_member", "author_user")
+        .prefetch_related("flags")
+        .order_by("created_at", "id")[:limit]
+    )
+    return [
+        QueueItem(post=p, flag_reasons=[f.reason or "—" for f in p.flags.all() if f.settled_at is None])
+        for p in posts
+    ]
+
+
+def thread_for_staff(*, thread_id: int) -> Thread:
+    _check_id(thread_id, "thread")
+    thread = Thread.objects.select_related("help_center", "conversation").filter(pk=thread_id).first()
+    if thread is None:
+        raise NotFound("no such thread")
+    return thread
+
+
+def posts_for_staff(*, thread: Thread) -> QuerySet[Post]:
+    """Every post of the thread, hidden ones too, in the order written."""
+    return (
+        Post.objects.filter(thread=thread)
+        .select_related("author_member", "author_user")
+        .order_by("created_at", "id")
+    )
+
+
+def post_for_staff(*, post_id: int) -> Post:
+    _check_id(post_id, "post")
+    post = Post.objects.select_related("thread").filter(pk=post_id).first()
+    if post is None:
+        raise NotFound("no such post")
+    return post
+
+
+def member_for_staff(*, member_id: int) -> Member:
+    _check_id(member_id, "member")
+    member = Member.objects.select_related("customer").filter(pk=member_id).first()
+    if member is None:
+        raise NotFound("no such member")
+    return member
+
+
+def recent_threads_for_staff(*, limit: int = 50) -> list[Thread]:
+    return list(
+        Thread.objects.select_related("help_center", "author_member", "author_user").order_by(
+            "-created_at", "-id"
+        )[:limit]
+    )

@@ -1,0 +1,38 @@
+"""Writes to the community: one function each, `<entity>_<verb>`, keyword-only, in a transaction."""
+
+from firstring.community.services.bridge import threads_bridge_unanswered
+from firstring.community.services.moderation import (
+    member_ban,
+    member_unban,
+    post_flag,
+    post_hide,
+    post_restore,
+    thread_lock,
+    thread_unlock,
+)
+from firstring.community.services.posts import (
+    answer_accept,
+    answer_create,
+    post_vote,
+    thread_create,
+    thread_index_write,
+)
+from firstring.community.services.signin import signin_link_send, signin_link_use
+
+__all__ = [
+    "answer_accept",
+    "answer_create",
+    "member_ban",
+    "member_unban",
+    "post_flag",
+    "post_hide",
+    "post_restore",
+    "post_vote",
+    "signin_link_send",
+    "signin_link_use",
+    "thread_create",
+    "thread_index_write",
+    "thread_lock",
+    "thread_unlock",
+    "threads_bridge_unanswered",
+]

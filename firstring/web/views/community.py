@@ -1,0 +1,141 @@
+"""The community for staff: the moderation queue, every thread (hidden ones too), staff answers and
+announcements, hiding and restoring posts, locking threads; managers ban members.
+
+Forms post normally and redirect; in the queue, HTMX swaps the one row a decision settled.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from firstring.accounts.models import User
+from firstring.community import selectors
+from firstring.community.models import Thread
+from firstring.community.services import (
+    answer_accept,
+    answer_create,
+    member_ban,
+    member_unban,
+    post_hide,
+    post_restore,
+    thread_create,
+    thread_lock,
+    thread_unlock,
+)
+from firstring.knowledge.models import HelpCenter
+from firstring.lib.errors import InvalidInput
+from firstring.web.errors import agent_view, is_htmx
+from firstring.web.forms import valid
+
+MAX_ID = 2**63 - 1
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+class NewThreadForm(forms.Form):
+    center = forms.IntegerField(min_value=1, max_value=MAX_ID)
+    kind = forms.ChoiceField(choices=Thread.Kind.choices)
+    language = forms.CharField(max_length=16)
+    title = forms.CharField(max_length=200)
+    body = forms.CharField(max_length=20_000, strip=False)
+
+
+class AnswerForm(forms.Form):
+    body = forms.CharField(max_length=20_000, strip=False)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(max_length=200, required=False)
+
+
+class AcceptForm(forms.Form):
+    post = forms.IntegerField(min_value=1, max_value=MAX_ID)
+
+
+@require_GET
+@agent_view
+def queue(request: HttpRequest) -> HttpResponse:
+    context = {
+        "items": selectors.moderation_queue(),
+        "threads": selectors.recent_threads_for_staff(),
+        "centers": list(HelpCenter.objects.all()),
+        "kinds": Thread.Kind.choices,
+    }
+    return render(request, "web/community/queue.html", context)
+
+
+@require_POST
+@agent_view
+def thread_new(request: HttpRequest) -> HttpResponse:
+    data = valid(NewThreadForm(request.POST))
+    center = HelpCenter.objects.filter(pk=data["center"]).first()
+    if center is None:
+        raise InvalidInput("no such help center")
+    thread = thread_create(
+        help_center=center,
+        author=_user(request),
+        title=data["title"],
+        body=data["body"],
+        language=data["language"],
+        kind=data["kind"],
+    )
+    return redirect("web:community-thread", thread.pk)
+
+
+@require_GET
+@agent_view
+def thread_detail(request: HttpRequest, thread_id: int) -> HttpResponse:
+    thread = selectors.thread_for_staff(thread_id=thread_id)
+    posts = list(selectors.posts_for_staff(thread=thread))
+    return render(request, "web/community/thread.html", {"thread": thread, "posts": posts})
+
+
+@require_POST
+@agent_view
+def thread_action(request: HttpRequest, thread_id: int, action: str) -> HttpResponse:
+    user = _user(request)
+    thread = selectors.thread_for_staff(thread_id=thread_id)
+    if action == "answer":
+        answer_create(thread=thread, author=user, body=valid(AnswerForm(request.POST))["body"])
+    elif action == "accept":
+        post = selectors.post_for_staff(post_id=valid(AcceptForm(request.POST))["post"])
+        answer_accept(thread=thread, post=post, actor=user)
+    elif action == "lock":
+        thread_lock(thread=thread, actor=user)
+    else:
+        thread_unlock(thread=thread, actor=user)
+    return redirect("web:community-thread", thread.pk)
+
+
+@require_POST
+@agent_view
+def post_action(request: HttpRequest, post_id: int, action: str) -> HttpResponse:
+    user = _user(request)
+    post = selectors.post_for_staff(post_id=post_id)
+    if action == "hide":
+        post = post_hide(post=post, actor=user, reason=valid(ReasonForm(request.POST))["reason"])
+    else:
+        post = post_restore(post=post, actor=user)
+    if is_htmx(request):
+        return render(request, "web/community/queue.html#row", {"item": None, "settled": post})
+    if request.POST.get("next") == "queue":
+        return redirect("web:community")
+    return redirect("web:community-thread", post.thread_id)
+
+
+@require_POST
+@agent_view
+def member_action(request: HttpRequest, member_id: int, action: str) -> HttpResponse:
+    user = _user(request)
+    member = selectors.member_for_staff(member_id=member_id)
+    if action == "ban":
+        member_ban(member=member, actor=user, reason=valid(ReasonForm(request.POST))["reason"])
+    else:
+        member_unban(member=member, actor=user)
+    return redirect("web:community")
