@@ -9,7 +9,7 @@ and conversation page refresh). Then the
 agent answers every visitor through the agent app's reply form (HTTP POST, as the browser sends it),
 at random moments within the same window. Timed, per reply: from the POST leaving to the visitor's
 widget receiving the reply; this includes storing it, the worker claiming it from the task queue
-(`--tasks db`: the database queue, polled every 0.2 s; `--tasks rq`: RQ on Redis), the chat's sender
+(`--tasks db`: the database queue; `--tasks rq`: RQ on Redis), the chat's sender
 and the live update to the widget. Messages or replies that never arrive are counted in `lost`.
 
 Keys: `visitors`, `p95_ms` (the slower direction's p95), `visitor_to_agent_p95_ms`,
@@ -22,23 +22,16 @@ import argparse
 import asyncio
 import json
 import logging
-import os
 import random
-import subprocess
-import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
 
 from firstring.bench._database import bench_database, percentile
 from firstring.bench._loop import run_in_own_loop
-from firstring.bench._serve import free_port
-from firstring.lib.database import current_database_url
+from firstring.bench._serve import served
 
 ORIGIN = "https://shop.example"
 SLUG = "bench-chat"
@@ -72,33 +65,6 @@ def _load() -> tuple[str, str]:
     client = Client()
     client.force_login(agent)
     return client.cookies[settings.SESSION_COOKIE_NAME].value, get_random_string(32)
-
-
-def _serve(port: int, tasks: str, log: Path) -> subprocess.Popen[bytes]:
-    env = dict(os.environ, DATABASE_URL=current_database_url(), FIRSTRING_TASKS_BACKEND=tasks)
-    with log.open("wb") as out:
-        return subprocess.Popen(  # noqa: S603 - our own command
-            [sys.executable, "-m", "firstring", "serve", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-
-
-async def _wait_until_up(base: str, server: subprocess.Popen[bytes], log: Path) -> None:
-    import httpx
-
-    async with httpx.AsyncClient() as client:
-        for _ in range(300):
-            if server.poll() is not None:
-                raise SystemExit(f"the server stopped: see {log}")
-            try:
-                if (await client.get(f"{base}/healthz")).status_code < 500:
-                    return
-            except httpx.HTTPError:
-                pass
-            await asyncio.sleep(0.1)
-    raise SystemExit(f"the server did not start within 30 s: see {log}")
 
 
 async def _agent(ws_base: str, base: str, cookie: str, timings: Timings, stop: asyncio.Event) -> None:
@@ -234,22 +200,8 @@ def main(argv: list[str]) -> dict[str, Any]:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     with bench_database("chat") as vendor:
         cookie, csrf = _load()
-        connection.close()
-        port = free_port()
-        log = Path(tempfile.gettempdir()) / f"firstring-bench-chat-{os.getpid()}.log"
-        server = _serve(port, args.tasks, log)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            run_in_own_loop(_wait_until_up(base, server, log))
+        with served("chat", env={"FIRSTRING_TASKS_BACKEND": args.tasks}) as base:
             timings = run_in_own_loop(_drive(base, cookie, csrf, args))
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
-        log.unlink(missing_ok=True)
 
     inbound = [
         (timings.at_agent[message_id] - timings.sent[client_id]) * 1000
