@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import datetime
 
-from django.conf import settings
 from django.http import HttpRequest
 from ninja import Field, File, Form, Path, Query, Router, Schema
 from ninja.files import UploadedFile
@@ -16,18 +14,17 @@ from firstring.api.paging import page
 from firstring.api.schemas import MAX_ID, BodyIn, CheckedIn, Cursor, Id, Limit, UserRef, errors, user_ref
 from firstring.channels.models import Channel
 from firstring.conversations.access import conversation_get_for_user
+from firstring.conversations.attachments import attachments_from_uploads
 from firstring.conversations.models import Conversation, Message
 from firstring.conversations.services import InboundAttachment, note_add, reply_send
 from firstring.conversations.services.receive import MAX_TEXT_CHARS
 from firstring.customers.models import Identity
 from firstring.lib.cursor import SortKey
-from firstring.lib.errors import InvalidInput, NotFound, TooLarge
+from firstring.lib.errors import InvalidInput, NotFound
 
 router = Router()
 
 ORDER = [SortKey("created_at"), SortKey("id")]
-MAX_FILES = 10
-_CONTENT_TYPE_RE = re.compile(r"^[\w.+-]{1,60}/[\w.+-]{1,60}$")
 
 ConversationId = Path(..., ge=1, le=MAX_ID)
 
@@ -150,19 +147,6 @@ def _reply(
     return _message(message.pk)
 
 
-def _attachment(upload: UploadedFile) -> InboundAttachment:
-    limit = settings.FIRSTRING_MAX_ATTACHMENT_BYTES
-    # Check the declared size before reading, so an oversized file is never loaded into memory.
-    if upload.size is None or upload.size > limit:
-        raise TooLarge(f"attachment {str(upload.name)[:80]!r} is larger than {limit} bytes")
-    content_type = upload.content_type or ""
-    return InboundAttachment(
-        filename=(upload.name or "attachment").replace("\x00", ""),
-        content=upload.read(),
-        content_type=content_type if _CONTENT_TYPE_RE.match(content_type) else "application/octet-stream",
-    )
-
-
 @router.get(
     "/{conversation_id}/messages",
     response={200: MessagePage, **errors(404)},
@@ -206,10 +190,7 @@ def reply_upload(
     conversation_id: int = ConversationId,
 ) -> tuple[int, MessageOut]:
     conversation = conversation_get_for_user(current_user(request), conversation_id)
-    if len(files) > MAX_FILES:
-        raise InvalidInput(f"at most {MAX_FILES} files per reply")
-    attachments = [_attachment(upload) for upload in files]
-    return 201, _reply(request, conversation, fields, attachments=attachments)
+    return 201, _reply(request, conversation, fields, attachments=attachments_from_uploads(files))
 
 
 @router.post(

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
 
 from firstring.conversations.models import Attachment, Message
-from firstring.lib.errors import TooLarge
+from firstring.lib.errors import InvalidInput, TooLarge
 
 
 @dataclass(frozen=True)
@@ -18,6 +20,34 @@ class InboundAttachment:
     content: bytes
     content_type: str = "application/octet-stream"
     inline: bool = False
+
+
+# Files an agent may attach to one reply.
+MAX_REPLY_FILES = 10
+_CONTENT_TYPE_RE = re.compile(r"^[\w.+-]{1,60}/[\w.+-]{1,60}$")
+
+
+def attachments_from_uploads(uploads: Sequence[UploadedFile]) -> list[InboundAttachment]:
+    """Files uploaded with a reply (API or reply form), each checked for size before it is read."""
+    if len(uploads) > MAX_REPLY_FILES:
+        raise InvalidInput(f"at most {MAX_REPLY_FILES} files per reply")
+    limit = settings.FIRSTRING_MAX_ATTACHMENT_BYTES
+    attachments = []
+    for upload in uploads:
+        # The declared size first, so an oversized file is never loaded into memory.
+        if upload.size is None or upload.size > limit:
+            raise TooLarge(f"attachment {str(upload.name)[:80]!r} is larger than {limit} bytes")
+        content_type = upload.content_type or ""
+        attachments.append(
+            InboundAttachment(
+                filename=(upload.name or "attachment").replace("\x00", ""),
+                content=upload.read(),
+                content_type=content_type
+                if _CONTENT_TYPE_RE.match(content_type)
+                else "application/octet-stream",
+            )
+        )
+    return attachments
 
 
 def check_attachment_sizes(attachments: Sequence[InboundAttachment]) -> None:

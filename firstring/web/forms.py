@@ -59,14 +59,15 @@ class InboxForm(forms.Form):
 
 
 class ReplyForm(forms.Form):
-    text = forms.CharField(max_length=100_000, strip=False)
+    # Blank with files attached (bound with request.FILES, field "files"): the files are the reply.
+    text = forms.CharField(max_length=100_000, strip=False, required=False)
     target = forms.CharField(max_length=64, required=False)
 
-    def clean_text(self) -> str:
-        text: str = self.cleaned_data["text"]
-        if not text.strip():
-            raise ValidationError("Write something first.")
-        return text
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if not cleaned.get("text", "").strip() and not self.files.getlist("files"):
+            raise ValidationError("Write something or attach a file.")
+        return cleaned
 
 
 class NoteForm(forms.Form):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from firstring.conversations.models import Conversation, ConversationEvent, Message
@@ -35,6 +36,28 @@ def test_reply_is_queued_and_shown(client_for, agent, conversation):
     reply = Message.objects.get(conversation=conversation, direction=Message.Direction.OUTBOUND)
     assert reply.author_user == agent and reply.delivery_status == Message.Delivery.QUEUED
     assert reply.recipient == conversation.identity
+
+
+def test_reply_with_files(client_for, agent, conversation, settings):
+    settings.FIRSTRING_MAX_ATTACHMENT_BYTES = 1000
+    client = client_for(agent)
+    invoice = SimpleUploadedFile("invoice <1>.pdf", b"%PDF-1.4 tiny", content_type="application/pdf")
+    response = _post(client, conversation, "reply", {"text": "", "files": [invoice]}, **HTMX)
+    assert response.status_code == 200
+    reply = Message.objects.get(conversation=conversation, direction=Message.Direction.OUTBOUND)
+    [attachment] = reply.attachments.all()
+    assert attachment.content_type == "application/pdf" and attachment.file.read() == b"%PDF-1.4 tiny"
+    html = response.content.decode()
+    assert attachment.filename in html and "invoice <1>" not in html
+
+    # Too large, or too many: refused with the reason, and nothing is stored.
+    big = SimpleUploadedFile("big.bin", b"x" * 1001)
+    refused = _post(client, conversation, "reply", {"text": "here", "files": [big]}, **HTMX)
+    assert refused.status_code == 413 and "larger than 1000 bytes" in refused.content.decode()
+    many = [SimpleUploadedFile(f"f{n}.txt", b"x") for n in range(11)]
+    refused = _post(client, conversation, "reply", {"text": "here", "files": many}, **HTMX)
+    assert refused.status_code == 422 and "at most 10 files" in refused.content.decode()
+    assert Message.objects.filter(direction=Message.Direction.OUTBOUND).count() == 1
 
 
 def test_reply_through_another_channel_and_identity(client_for, agent, receive, conversation, email_channel):
@@ -119,8 +142,8 @@ def test_resolving(client_for, agent, conversation):
 @pytest.mark.parametrize(
     ("action", "data", "message"),
     [
-        ("reply", {"text": "   "}, "Write something first"),
-        ("reply", {}, "This field is required"),
+        ("reply", {"text": "   "}, "Write something or attach a file"),
+        ("reply", {}, "Write something or attach a file"),
         ("note", {"text": ""}, "This field is required"),
         ("assign", {"assignee": "abc"}, "Enter a whole number"),
         ("assign", {"assignee": 999999}, "user 999999 not found"),

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from firstring.accounts.models import User
 from firstring.conversations.access import conversation_get_for_user
+from firstring.conversations.attachments import attachments_from_uploads
 from firstring.conversations.models import Conversation, Message, Tone
 from firstring.conversations.services import (
     conversation_assign,
@@ -134,7 +135,7 @@ def _after(request: HttpRequest, conversation_id: int, fragment: str) -> HttpRes
 @agent_view
 def reply(request: HttpRequest, conversation_id: int) -> HttpResponse:
     conversation = _load(request, conversation_id)
-    data = valid(ReplyForm(request.POST))
+    data = valid(ReplyForm(request.POST, request.FILES))
     target = selectors.reply_target_get(user=_user(request), conversation=conversation, value=data["target"])
     reply_send(
         conversation=conversation,
@@ -142,6 +143,7 @@ def reply(request: HttpRequest, conversation_id: int) -> HttpResponse:
         text=data["text"],
         channel=target.channel if target else None,
         recipient=target.identity if target else None,
+        attachments=attachments_from_uploads(request.FILES.getlist("files")),
     )
     return _after(request, conversation_id, "timeline-response")
 
