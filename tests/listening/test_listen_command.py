@@ -26,8 +26,8 @@ def test_listen_polls_the_feeds_until_stopped(tmp_path):
         monitor_create(actor=None, name=brand.handle, query=brand.query)
     items = feed_items(brands=brands, count=9, start=T0)
     with http_peer() as peer:
-        peer.get_routes["/feed"] = lambda h: (200, {"Content-Type": "application/rss+xml"}, rss_feed(items))
-        peer.get_routes["/broken"] = lambda h: (500, {}, b"")
+        peer.get_routes["/feed"] = lambda r: (200, {"Content-Type": "application/rss+xml"}, rss_feed(items))
+        peer.get_routes["/broken"] = lambda r: (500, {}, b"")
         Source.objects.create(kind="rss", slug="blog", name="Blog", config={"url": peer.at("/feed")})
         Source.objects.create(kind="rss", slug="down", name="Down", config={"url": peer.at("/broken")})
         log = tmp_path / "listen.log"

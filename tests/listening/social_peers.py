@@ -1,0 +1,46 @@
+"""What the local servers of the Mastodon, Reddit and X tests answer, in each service's documented format."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from tests.http_peer import Recorded
+
+JSON = {"Content-Type": "application/json"}
+
+
+def sse(event: str, payload: Any) -> bytes:
+    """One Server-Sent Event as Mastodon's streaming API writes it."""
+    data = payload if isinstance(payload, str) else json.dumps(payload)
+    return f"event: {event}\ndata: {data}\n\n".encode()
+
+
+def held_open(
+    chunks: Sequence[bytes], until: threading.Event, *, beat: bytes, every: float = 0.1
+) -> Iterator[bytes]:
+    """Send `chunks`, then a keep-alive (`beat`) every `every` seconds until `until` is set."""
+    yield from chunks
+    while not until.is_set():
+        yield beat
+        time.sleep(every)
+
+
+def newer_page(
+    items: Sequence[dict[str, Any]], request: Recorded, *, limit: int = 40
+) -> list[dict[str, Any]]:
+    """Mastodon's paging of a timeline or the notifications: `min_id` gives the items just after it,
+    `since_id` the newest after it, neither the newest; newest first either way, at most `limit`."""
+    query = request.query
+    limit = min(int(query.get("limit", [str(limit)])[0]), 40)
+    by_id = sorted(items, key=lambda item: int(item["id"]))
+    if "min_id" in query:
+        after = int(query["min_id"][0])
+        chosen = [item for item in by_id if int(item["id"]) > after][:limit]
+    else:
+        after = int(query.get("since_id", ["0"])[0])
+        chosen = [item for item in by_id if int(item["id"]) > after][-limit:]
+    return list(reversed(chosen))
