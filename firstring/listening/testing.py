@@ -411,3 +411,33 @@ def mastodon_statuses(items: Sequence[SocialItem], *, host: str = "social.exampl
         )
         for item in items
     ]
+
+
+def reddit_things(items: Sequence[SocialItem], *, subreddit: str = "acme") -> list[dict[str, Any]]:
+    """Listing children as Reddit's JSON gives them (raw_json=1): submissions, comments on the
+    replies, crossposts for the reposts; newest first, as a listing is."""
+    things = []
+    for item in items:
+        author = f"user{item.author}"
+        base = {
+            "author": author, "author_fullname": f"t2_{item.author:x}", "subreddit": subreddit,
+            "created_utc": item.posted_at.timestamp(), "score": 1,
+        }  # fmt: skip
+        fullname = f"t3_{item.number:x}"
+        if item.reply_to is not None:
+            fullname = f"t1_{item.number:x}"
+            data = {**base, "body": item.text, "link_id": f"t3_{item.reply_to:x}",
+                    "permalink": f"/r/{subreddit}/comments/{item.reply_to:x}/_/{item.number:x}/"}  # fmt: skip
+        elif item.boost_of is not None:
+            data = {**base, "title": "crosspost", "selftext": "", "is_self": False,
+                    "url": f"https://www.reddit.com/r/{subreddit}/comments/{item.boost_of:x}/",
+                    "crosspost_parent": f"t3_{item.boost_of:x}",
+                    "permalink": f"/r/other/comments/{item.number:x}/x/"}  # fmt: skip
+        else:
+            title, _, rest = item.text.partition(". ")
+            data = {**base, "title": title[:300], "selftext": rest, "is_self": True,
+                    "url": f"https://www.reddit.com/r/{subreddit}/comments/{item.number:x}/x/",
+                    "permalink": f"/r/{subreddit}/comments/{item.number:x}/x/"}  # fmt: skip
+        data.update(name=fullname, id=fullname[3:])
+        things.append({"kind": fullname[:2], "data": data})
+    return list(reversed(things))

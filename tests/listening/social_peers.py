@@ -44,3 +44,17 @@ def newer_page(
         after = int(query.get("since_id", ["0"])[0])
         chosen = [item for item in by_id if int(item["id"]) > after][-limit:]
     return list(reversed(chosen))
+
+
+def reddit_listing(things: Sequence[dict[str, Any]], request: Recorded) -> bytes:
+    """A Listing page as Reddit answers it: newest first, `limit` things after the `after` fullname."""
+    query = request.query
+    limit = min(int(query.get("limit", ["25"])[0]), 100)
+    start = 0
+    if "after" in query:
+        names = [thing["data"]["name"] for thing in things]
+        start = names.index(query["after"][0]) + 1
+    page = list(things[start : start + limit])
+    after = page[-1]["data"]["name"] if page and start + limit < len(things) else None
+    body = {"kind": "Listing", "data": {"after": after, "before": None, "dist": len(page), "children": page}}
+    return json.dumps(body).encode()
