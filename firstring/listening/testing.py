@@ -441,3 +441,25 @@ def reddit_things(items: Sequence[SocialItem], *, subreddit: str = "acme") -> li
         data.update(name=fullname, id=fullname[3:])
         things.append({"kind": fullname[:2], "data": data})
     return list(reversed(things))
+
+
+X_ID_BASE = 1_860_000_000_000_000_000
+
+
+def x_tweet(item: SocialItem) -> dict[str, Any]:
+    """A filtered-stream event as X's API v2 sends it: the tweet, its author in `includes`, the rules."""
+    tweet: dict[str, Any] = {
+        "id": str(X_ID_BASE + item.number), "text": item.text, "author_id": str(1000 + item.author),
+        "created_at": _zulu(item.posted_at), "lang": "en",
+        "edit_history_tweet_ids": [str(X_ID_BASE + item.number)],
+    }  # fmt: skip
+    if item.boost_of is not None:
+        tweet["text"] = "RT @someone: …"
+        tweet["referenced_tweets"] = [{"type": "retweeted", "id": str(X_ID_BASE + item.boost_of)}]
+    elif item.reply_to is not None:
+        tweet["referenced_tweets"] = [{"type": "replied_to", "id": str(X_ID_BASE + item.reply_to)}]
+    user = {
+        "id": str(1000 + item.author), "username": f"user{item.author}", "name": f"User {item.author}",
+        "public_metrics": {"followers_count": 7 * item.author, "following_count": 3, "tweet_count": 40},
+    }  # fmt: skip
+    return {"data": tweet, "includes": {"users": [user]}, "matching_rules": [{"id": "1", "tag": "brands"}]}

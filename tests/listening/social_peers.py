@@ -58,3 +58,24 @@ def reddit_listing(things: Sequence[dict[str, Any]], request: Recorded) -> bytes
     after = page[-1]["data"]["name"] if page and start + limit < len(things) else None
     body = {"kind": "Listing", "data": {"after": after, "before": None, "dist": len(page), "children": page}}
     return json.dumps(body).encode()
+
+
+def x_mentions(events: Sequence[dict[str, Any]], request: Recorded, *, page_size: int = 20) -> bytes:
+    """`GET /2/users/:id/mentions` as X answers it: newest first, `since_id`, pages by `next_token`."""
+    query = request.query
+    since = int(query.get("since_id", ["0"])[0])
+    newer = sorted(
+        (e for e in events if int(e["data"]["id"]) > since), key=lambda e: int(e["data"]["id"]), reverse=True
+    )
+    start = int(query.get("pagination_token", ["0"])[0])
+    page = newer[start : start + min(page_size, int(query.get("max_results", ["10"])[0]))]
+    if not page:
+        return json.dumps({"meta": {"result_count": 0}}).encode()
+    meta: dict[str, Any] = {
+        "result_count": len(page), "newest_id": page[0]["data"]["id"], "oldest_id": page[-1]["data"]["id"],
+    }  # fmt: skip
+    if start + len(page) < len(newer):
+        meta["next_token"] = str(start + len(page))
+    users = {u["id"]: u for e in page for u in e["includes"]["users"]}
+    body = {"data": [e["data"] for e in page], "includes": {"users": list(users.values())}, "meta": meta}
+    return json.dumps(body).encode()

@@ -74,4 +74,4 @@ def all_kinds() -> list[SourceKind]:
 
 def _load() -> None:
     # The shipped kinds register on import; imported lazily so that models can load without them.
-    from firstring.listening.sources import bluesky, mastodon, reddit, rss  # noqa: F401
+    from firstring.listening.sources import bluesky, mastodon, reddit, rss, x  # noqa: F401

@@ -7,6 +7,7 @@ and whatever goes wrong is logged and retried while the listener keeps running.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
@@ -19,6 +20,7 @@ import httpx
 from django.db import close_old_connections
 from django.utils import timezone
 
+from firstring.channels.registry import DeliveryError
 from firstring.listening.matching import Post
 from firstring.listening.models import Source
 from firstring.listening.pipeline import mentions_ingest
@@ -114,6 +116,28 @@ def client(*, timeout: float = 20.0, read_timeout: float | None = None) -> httpx
         follow_redirects=True,
         max_redirects=5,
     )
+
+
+def request_for_reply(http: httpx.Client, method: str, url: str, what: str, **kwargs: Any) -> Any:
+    """A request that sends a reply: 4xx answers are permanent DeliveryErrors (retrying cannot help),
+    429, 5xx and network errors transient ones that the outbox retries."""
+    try:
+        with http.stream(method, url, **kwargs) as response:
+            if 400 <= response.status_code < 500 and response.status_code != 429:
+                response.read()
+                detail = ""
+                with contextlib.suppress(ValueError, AttributeError):
+                    # Mastodon says {"error": …}; X {"detail": …, "title": …}.
+                    body = response.json()
+                    detail = str(body.get("error") or body.get("detail") or body.get("title") or "")[:300]
+                raise DeliveryError(
+                    f"{what} answered HTTP {response.status_code} {detail}".strip(), permanent=True
+                )
+            return read_json(response, what)
+    except PeerError as error:
+        raise DeliveryError(str(error)) from None
+    except httpx.HTTPError as error:
+        raise DeliveryError(f"{what} unreachable: {type(error).__name__}") from None
 
 
 OVERSIZED = b"\x00oversized"

@@ -8,33 +8,10 @@ with the author's handle (a direct status reaches only the accounts it mentions)
 
 from __future__ import annotations
 
-import contextlib
-from typing import Any
-
-import httpx
-
 from firstring.channels.registry import DeliveryError
 from firstring.listening.models import Mention, Source
-from firstring.listening.sources.http import PeerError, client, read_json
+from firstring.listening.sources.http import PeerError, client, request_for_reply
 from firstring.listening.sources.mastodon.read import auth_headers, instance
-
-
-def _call(http: httpx.Client, method: str, url: str, what: str, **kwargs: Any) -> Any:
-    try:
-        with http.stream(method, url, **kwargs) as response:
-            if 400 <= response.status_code < 500 and response.status_code != 429:
-                response.read()
-                detail = ""
-                with contextlib.suppress(ValueError, AttributeError):
-                    detail = str(response.json().get("error", ""))[:300]
-                raise DeliveryError(
-                    f"{what} answered HTTP {response.status_code} {detail}".strip(), permanent=True
-                )
-            return read_json(response, what)
-    except PeerError as error:
-        raise DeliveryError(str(error)) from None
-    except httpx.HTTPError as error:
-        raise DeliveryError(f"{what} unreachable: {type(error).__name__}") from None
 
 
 def reply(*, source: Source, mention: Mention, text: str, private: bool, key: str) -> str:
@@ -46,7 +23,7 @@ def reply(*, source: Source, mention: Mention, text: str, private: bool, key: st
     except PeerError as error:
         raise DeliveryError(str(error), permanent=True) from None
     with client() as http:
-        found = _call(
+        found = request_for_reply(
             http, "GET", f"{base}/api/v2/search", "the search API", headers=headers,
             params={"q": mention.external_id, "type": "statuses", "resolve": "true", "limit": "1"},
         )  # fmt: skip
@@ -60,7 +37,7 @@ def reply(*, source: Source, mention: Mention, text: str, private: bool, key: st
         body = text.strip()
         if handle and not body.lower().startswith(handle.lower()):
             body = f"{handle} {body}"
-        created = _call(
+        created = request_for_reply(
             http, "POST", f"{base}/api/v1/statuses", "the statuses API",
             headers={**headers, "Idempotency-Key": key},
             json={"status": body, "in_reply_to_id": status_id, "language": mention.language or None,
