@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.test import Client
+
 from firstring.conversations.models import Message
 from firstring.conversations.services import reply_send
 from firstring.conversations.services.outbox import deliver_message
@@ -160,3 +162,36 @@ def test_an_x_mention_is_answered_with_a_reply_tweet_or_a_direct_message(
     assert tweet.json() == {"text": "We are on it", "reply": {"in_reply_to_tweet_id": event["data"]["id"]}}
     assert dm.json() == {"text": "We are on it"}
     assert Message.objects.filter(delivery_status="delivered").count() == 2
+
+
+def test_the_inbox_offers_a_reply_where_the_source_has_one(
+    monitor, agent, bluesky_source, run_tasks, django_capture_on_commit_callbacks
+):
+    client = Client()
+    client.force_login(agent)
+    with http_peer() as peer:
+        _mastodon_peer(peer, [200])
+        _, mention = _mastodon_mention(monitor, peer.at(""))
+        mentions_ingest(posts=[make_post(mention.text, n=5)], source=bluesky_source)
+        page = client.get("/listening/").content.decode()
+        # One form, for the Mastodon mention; Bluesky has no reply API here.
+        assert page.count('class="mention-reply"') == 1
+        assert f"/listening/mentions/{mention.pk}/reply/" in page
+        assert (
+            client.post(f"/listening/mentions/{mention.pk}/reply/", {"visibility": "private"}).status_code
+            == 422
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(
+                f"/listening/mentions/{mention.pk}/reply/",
+                {"text": "Check your DMs", "visibility": "private"},
+            )
+        mention.refresh_from_db()
+        assert (
+            response.status_code == 302
+            and response["Location"] == f"/conversations/{mention.conversation_id}/"
+        )
+        run_tasks()
+    assert peer.requests[-1].json()["visibility"] == "direct"
+    reply = Message.objects.get(conversation_id=mention.conversation_id, direction="outbound")
+    assert reply.delivery_status == "delivered" and reply.author_user == agent
