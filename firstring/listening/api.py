@@ -265,7 +265,7 @@ class ReplyOut(Schema):
 
 @router.post(
     "/mentions/{mention_id}/reply",
-    response={201: ReplyOut, **errors(404)},
+    response={201: ReplyOut, **errors(400, 404, 413)},
     summary="Answer a mention through its source (public, or private: a direct message)",
     description="The mention becomes a conversation if it is not one yet; the reply is its outbound "
     "message, delivered in the background. Sources without a reply API answer 422.",

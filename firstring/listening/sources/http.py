@@ -147,7 +147,7 @@ def lines(response: httpx.Response, *, max_bytes: int = MAX_LINE_BYTES) -> Itera
     """The lines of a streamed answer without their ending; a line over `max_bytes` comes as OVERSIZED."""
     pending = bytearray()
     skipping = False
-    for chunk in response.iter_raw():
+    for chunk in response.iter_bytes():
         pending += chunk
         while True:
             end = pending.find(b"\n")
