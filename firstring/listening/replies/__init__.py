@@ -13,7 +13,7 @@ from firstring.listening.replies.transport import send
 register(
     ChannelKind(
         kind="social",
-        label="Social (listening)",
+        label="Social",
         icon="#",
         sender=send,
         setup_help=(
