@@ -268,6 +268,7 @@ FIRSTRING_CHANNEL_PLUGINS = env_list(
         "firstring.channels.twilio",
         "firstring.channels.webchat",
         "firstring.voice.phone",
+        "firstring.listening.replies",
     ],
 )
 

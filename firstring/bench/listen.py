@@ -29,7 +29,8 @@ from firstring.listening.matching import Post
 from firstring.listening.models import Alert, Mention, MonitorMatch, Source
 from firstring.listening.pipeline import active_matcher, mentions_ingest
 from firstring.listening.services import monitor_create
-from firstring.listening.sources.bluesky.jetstream import Handles, MalformedEvent, parse_event
+from firstring.listening.sources import MalformedEvent
+from firstring.listening.sources.bluesky.jetstream import Handles, parse_event
 from firstring.listening.testing import build_brands, build_replay
 
 START = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)

@@ -23,6 +23,8 @@ _ALLOWED_ATTRIBUTES = {
 # cid: for inline e-mail images, which the channel rewrites to stored attachment URLs.
 _URL_SCHEMES = {"http", "https", "mailto", "tel", "cid"}
 _URL_RE = re.compile(r"(https?://[^\s<>\"']+)")
+# Tags that end a line or a block: they become a space, so "<p>a</p><p>b</p>" reads "a b", not "ab".
+_BREAK_RE = re.compile(r"<(?:br|hr|/p|/div|/li|/h[1-6]|/blockquote|/tr|/td|/th)\b[^>]*>", re.IGNORECASE)
 
 
 def sanitize_html(raw: str) -> str:
@@ -49,7 +51,7 @@ def text_to_html(text: str) -> str:
 
 def html_to_text(raw: str) -> str:
     """A plain-text rendering of HTML, for excerpts and search."""
-    without_tags = nh3.clean(raw, tags=set(), attributes={})
+    without_tags = nh3.clean(_BREAK_RE.sub(" ", raw), tags=set(), attributes={})
     return re.sub(r"\s+", " ", html_lib.unescape(without_tags)).strip()
 
 

@@ -9,6 +9,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils import timezone
 
+from firstring.lib.admin_secrets import SECRET_FIELDS, SecretsForm, secrets_summary
 from firstring.lib.errors import InvalidInput
 from firstring.listening.models import Alert, Monitor, Source
 from firstring.listening.query import parse_query
@@ -79,7 +80,7 @@ class MonitorAdmin(admin.ModelAdmin[Monitor]):
         super().save_model(request, obj, form, change)
 
 
-class SourceForm(forms.ModelForm):
+class SourceForm(SecretsForm):
     kind = forms.ChoiceField(choices=())
 
     class Meta:
@@ -97,7 +98,17 @@ class SourceForm(forms.ModelForm):
 class SourceAdmin(admin.ModelAdmin[Source]):
     form = SourceForm
     list_display = ("name", "kind", "enabled", "cursor")
-    readonly_fields = ("cursor", "state")
+    readonly_fields = ("cursor", "state", "secrets_set")
+
+    @admin.display(description="Secrets set")
+    def secrets_set(self, source: Source) -> str:
+        return secrets_summary(source)
+
+    def get_fieldsets(self, request: HttpRequest, obj: Source | None = None) -> Any:
+        return [
+            (None, {"fields": ("name", "slug", "kind", "enabled", "config", "cursor", "state")}),
+            ("Secrets (API tokens)", {"fields": SECRET_FIELDS}),
+        ]
 
 
 @admin.register(Alert)

@@ -252,6 +252,37 @@ def mention_list(request: HttpRequest, filters: Query[MentionQuery]) -> MentionP
     return MentionPage(items=[mention_out(m) for m in rows], next_cursor=next_cursor)
 
 
+class ReplyIn(BodyIn):
+    text: str = Field(..., min_length=1, max_length=services.MAX_REPLY_CHARS)
+    private: bool = False
+
+
+class ReplyOut(Schema):
+    message_id: int
+    conversation_id: int
+    delivery_status: str
+
+
+@router.post(
+    "/mentions/{mention_id}/reply",
+    response={201: ReplyOut, **errors(400, 404, 413)},
+    summary="Answer a mention through its source (public, or private: a direct message)",
+    description="The mention becomes a conversation if it is not one yet; the reply is its outbound "
+    "message, delivered in the background. Sources without a reply API answer 422.",
+)
+def mention_reply(
+    request: HttpRequest, payload: ReplyIn, mention_id: int = Path(..., ge=1, le=MAX_ID)
+) -> tuple[int, ReplyOut]:
+    message = services.mention_reply(
+        actor=current_user(request), mention_id=mention_id, text=payload.text, private=payload.private
+    )
+    return 201, ReplyOut(
+        message_id=message.pk,
+        conversation_id=message.conversation_id,
+        delivery_status=message.delivery_status,
+    )
+
+
 @router.get("/alerts", response={200: AlertPage, **errors()}, summary="List spike alerts")
 def alert_list(request: HttpRequest, paging: Query[PageQuery]) -> AlertPage:
     rows, next_cursor = page(Alert.objects.prefetch_related("samples"), ORDER, paging.cursor, paging.limit)

@@ -1,4 +1,4 @@
-"""Forms of the listening inbox: its filters and the assignee of a mention."""
+"""Forms of the listening inbox: its filters, the assignee of a mention, a reply to it."""
 
 from __future__ import annotations
 
@@ -29,6 +29,11 @@ class StatusForm(forms.Form):
     status = forms.ChoiceField(
         choices=[(s, s) for s in (Mention.Status.NEW, Mention.Status.HANDLED, Mention.Status.IGNORED)]
     )
+
+
+class ReplyForm(forms.Form):
+    text = forms.CharField(max_length=5000, strip=True)
+    visibility = forms.ChoiceField(choices=[("public", "Public"), ("private", "Private")])
 
 
 class AnalyticsForm(forms.Form):

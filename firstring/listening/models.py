@@ -40,7 +40,7 @@ class Monitor(models.Model):
 
 
 class Source(models.Model):
-    """One place mentions come from: a Jetstream endpoint, an RSS/Atom feed …; a plug-in per kind."""
+    """One place mentions come from: a Jetstream endpoint, a feed, a Mastodon timeline …; a plug-in a kind."""
 
     kind = models.CharField(max_length=32, help_text="A registered source kind: bluesky, rss …")
     slug = models.SlugField(max_length=64, unique=True)
@@ -49,6 +49,8 @@ class Source(models.Model):
     config = models.JSONField(default=dict, blank=True)
     # Where to resume: saved in the transaction that stores the mentions read up to it.
     cursor = models.CharField(max_length=200, blank=True)
+    # Credentials (API tokens, OAuth client secrets): kept server-side, never rendered back in full.
+    secrets = models.JSONField(default=dict, blank=True)
     # What the plug-in keeps between runs: validators (ETag, Last-Modified), failures, backoff, last error.
     state = models.JSONField(default=dict, blank=True, editable=False)
     enabled = models.BooleanField(default=True)

@@ -12,7 +12,9 @@ from django.utils import timezone
 
 from firstring.accounts.models import User
 from firstring.channels.models import Channel
-from firstring.conversations.services import Inbound, receive_message
+from firstring.conversations.access import conversation_get_for_user
+from firstring.conversations.models import Message
+from firstring.conversations.services import Inbound, receive_message, reply_send
 from firstring.customers.identities import IdentityClaim, InvalidIdentity, normalize_claim
 from firstring.lib.errors import Conflict, InvalidInput, NotFound
 from firstring.listening.matching import Matcher, Post, compile_monitor
@@ -245,3 +247,35 @@ def mention_convert(*, actor: User, mention_id: int) -> Mention:
         mention.handled_by, mention.handled_at = actor, timezone.now()
         mention.save(update_fields=["status", "conversation", "handled_by", "handled_at"])
     return mention
+
+
+MAX_REPLY_CHARS = 5000
+
+
+def mention_reply(*, actor: User, mention_id: int, text: str, private: bool = False) -> Message:
+    """Answer a mention through its source's API, in public or privately (a direct message).
+
+    The reply is an outbound message of the mention's conversation (the mention is turned into one
+    first if it was not), so it is delivered, retried and recorded by the outbox like any reply; the
+    source kind's `reply` sends it (`listening.replies`).
+    """
+    text = text.strip()
+    if not text or len(text) > MAX_REPLY_CHARS:
+        raise InvalidInput(f"a reply needs 1 to {MAX_REPLY_CHARS} characters")
+    mention = Mention.objects.select_related("source").filter(pk=mention_id).first()
+    if mention is None:
+        raise NotFound(f"mention {mention_id} not found")
+    kind = get_kind(mention.source.kind) if mention.source else None
+    if kind is None or kind.reply is None:
+        label = kind.label if kind else mention.network
+        raise InvalidInput(f"{label} mentions cannot be answered through the source's API")
+    if mention.conversation_id is None:
+        mention = mention_convert(actor=actor, mention_id=mention_id)
+    assert mention.conversation_id is not None
+    conversation = conversation_get_for_user(actor, mention.conversation_id)
+    with transaction.atomic():
+        message = reply_send(conversation=conversation, author=actor, text=text)
+        # Read by the sender after commit: which mention to answer, and how.
+        message.metadata = {**(message.metadata or {}), "listening_mention": mention.pk, "private": private}
+        message.save(update_fields=["metadata"])
+    return message

@@ -318,3 +318,148 @@ def atom_feed(items: Sequence[FeedItem], *, title: str = "Example news") -> byte
         f"<title>{html_escape(title)}</title><id>tag:news.example,2026:feed</id>"
         f"<updated>2026-11-24T12:00:00Z</updated>{entries}</feed>"
     ).encode()
+
+
+@dataclass(frozen=True)
+class SocialItem:
+    """One post of a replayed social stream, before it is written in a network's wire format."""
+
+    number: int
+    author: int
+    posted_at: datetime
+    text: str
+    brand: int | None  # the brand it mentions, for the posts taken from support tweets
+    boost_of: int | None = None  # a repost (boost, retweet) of an earlier item's number
+    reply_to: int | None = None
+
+
+def social_items(
+    *,
+    brands: Sequence[Brand],
+    count: int,
+    start: datetime,
+    minutes: float = 10,
+    mention_rate: float = 0.3,
+    boost_rate: float = 0.05,
+    seed: int = 1,
+) -> list[SocialItem]:
+    """Posts like `build_replay`'s: real support tweets to the brands amid chatter, and reposts."""
+    rng = random.Random(seed)
+    chatter, _ = _chatter(rng)
+    weights = [1 / (rank + 1) ** 0.8 for rank in range(len(brands))]
+    step = timedelta(seconds=minutes * 60 / max(count, 1))
+    items: list[SocialItem] = []
+    mentions: list[int] = []
+    for number in range(count):
+        author = rng.randrange(max(50, count // 4))
+        at = start + number * step
+        roll = rng.random()
+        if roll < boost_rate and mentions:
+            items.append(SocialItem(number, author, at, "", None, boost_of=rng.choice(mentions)))
+        elif roll < boost_rate + mention_rate:
+            brand = rng.choices(range(len(brands)), weights)[0]
+            reply_to = rng.choice(mentions) if mentions and rng.random() < 0.2 else None
+            items.append(
+                SocialItem(number, author, at, rng.choice(brands[brand].texts), brand, reply_to=reply_to)
+            )
+            mentions.append(number)
+        else:
+            items.append(SocialItem(number, author, at, rng.choice(chatter), None))
+    return items
+
+
+def _zulu(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+MASTODON_ID_BASE = 110_000_000_000_000_000
+
+
+def mastodon_status(
+    item: SocialItem, *, host: str = "social.example", boosted: SocialItem | None = None
+) -> dict[str, Any]:
+    """A Status entity as Mastodon's REST and streaming APIs send it (content is HTML); a boost carries
+    the `boosted` item's status."""
+    id_base = MASTODON_ID_BASE
+    author = f"user{item.author}"
+    local = item.author % 3 != 0  # a third of the authors are on another instance
+    acct = author if local else f"{author}@elsewhere.example"
+    account = {
+        "id": str(100 + item.author), "username": author, "acct": acct,
+        "display_name": f"User {item.author}", "followers_count": 10 * item.author,
+        "url": f"https://{host if local else 'elsewhere.example'}/@{author}",
+    }  # fmt: skip
+    status_id = str(id_base + item.number)
+    uri = f"https://{host if local else 'elsewhere.example'}/users/{author}/statuses/{status_id}"
+    status: dict[str, Any] = {
+        "id": status_id, "uri": uri, "url": uri.replace("/users/", "/@").replace("/statuses/", "/"),
+        "created_at": _zulu(item.posted_at), "account": account, "language": "en", "visibility": "public",
+        "in_reply_to_id": str(id_base + item.reply_to) if item.reply_to is not None else None,
+        "spoiler_text": "", "reblog": None,
+        "content": "<p>" + html_escape(item.text).replace("\n", "<br />") + "</p>",
+    }  # fmt: skip
+    if boosted is not None:
+        status.update(content="", reblog=mastodon_status(boosted, host=host))
+    return status
+
+
+def mastodon_statuses(items: Sequence[SocialItem], *, host: str = "social.example") -> list[dict[str, Any]]:
+    by_number = {item.number: item for item in items}
+    return [
+        mastodon_status(
+            item, host=host, boosted=by_number.get(item.boost_of) if item.boost_of is not None else None
+        )
+        for item in items
+    ]
+
+
+def reddit_things(items: Sequence[SocialItem], *, subreddit: str = "acme") -> list[dict[str, Any]]:
+    """Listing children as Reddit's JSON gives them (raw_json=1): submissions, comments on the
+    replies, crossposts for the reposts; newest first, as a listing is."""
+    things = []
+    for item in items:
+        author = f"user{item.author}"
+        base = {
+            "author": author, "author_fullname": f"t2_{item.author:x}", "subreddit": subreddit,
+            "created_utc": item.posted_at.timestamp(), "score": 1,
+        }  # fmt: skip
+        fullname = f"t3_{item.number:x}"
+        if item.reply_to is not None:
+            fullname = f"t1_{item.number:x}"
+            data = {**base, "body": item.text, "link_id": f"t3_{item.reply_to:x}",
+                    "permalink": f"/r/{subreddit}/comments/{item.reply_to:x}/_/{item.number:x}/"}  # fmt: skip
+        elif item.boost_of is not None:
+            data = {**base, "title": "crosspost", "selftext": "", "is_self": False,
+                    "url": f"https://www.reddit.com/r/{subreddit}/comments/{item.boost_of:x}/",
+                    "crosspost_parent": f"t3_{item.boost_of:x}",
+                    "permalink": f"/r/other/comments/{item.number:x}/x/"}  # fmt: skip
+        else:
+            title, _, rest = item.text.partition(". ")
+            data = {**base, "title": title[:300], "selftext": rest, "is_self": True,
+                    "url": f"https://www.reddit.com/r/{subreddit}/comments/{item.number:x}/x/",
+                    "permalink": f"/r/{subreddit}/comments/{item.number:x}/x/"}  # fmt: skip
+        data.update(name=fullname, id=fullname[3:])
+        things.append({"kind": fullname[:2], "data": data})
+    return list(reversed(things))
+
+
+X_ID_BASE = 1_860_000_000_000_000_000
+
+
+def x_tweet(item: SocialItem) -> dict[str, Any]:
+    """A filtered-stream event as X's API v2 sends it: the tweet, its author in `includes`, the rules."""
+    tweet: dict[str, Any] = {
+        "id": str(X_ID_BASE + item.number), "text": item.text, "author_id": str(1000 + item.author),
+        "created_at": _zulu(item.posted_at), "lang": "en",
+        "edit_history_tweet_ids": [str(X_ID_BASE + item.number)],
+    }  # fmt: skip
+    if item.boost_of is not None:
+        tweet["text"] = "RT @someone: …"
+        tweet["referenced_tweets"] = [{"type": "retweeted", "id": str(X_ID_BASE + item.boost_of)}]
+    elif item.reply_to is not None:
+        tweet["referenced_tweets"] = [{"type": "replied_to", "id": str(X_ID_BASE + item.reply_to)}]
+    user = {
+        "id": str(1000 + item.author), "username": f"user{item.author}", "name": f"User {item.author}",
+        "public_metrics": {"followers_count": 7 * item.author, "following_count": 3, "tweet_count": 40},
+    }  # fmt: skip
+    return {"data": tweet, "includes": {"users": [user]}, "matching_rules": [{"id": "1", "tag": "brands"}]}

@@ -11,4 +11,5 @@ urlpatterns = [
     path("mentions/<int:mention_id>/assign/", views.assign, name="mention-assign"),
     path("mentions/<int:mention_id>/status/", views.set_status, name="mention-status"),
     path("mentions/<int:mention_id>/convert/", views.convert, name="mention-convert"),
+    path("mentions/<int:mention_id>/reply/", views.reply, name="mention-reply"),
 ]

@@ -14,7 +14,7 @@ from firstring.accounts.models import User
 from firstring.api.paging import page
 from firstring.lib.cursor import SortKey
 from firstring.listening import selectors, services
-from firstring.listening.forms import AnalyticsForm, AssignForm, MentionFilterForm, StatusForm
+from firstring.listening.forms import AnalyticsForm, AssignForm, MentionFilterForm, ReplyForm, StatusForm
 from firstring.listening.models import Alert
 from firstring.listening.selectors import REACH_LEVELS
 from firstring.listening.sources import all_kinds
@@ -55,6 +55,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "next_query": f"{query.urlencode()}&cursor={next_cursor}" if next_cursor else "",
             "monitors": selectors.monitors_all(),
             "kinds": all_kinds(),
+            # Source kinds whose mentions can be answered through their API (a reply form each).
+            "repliable": [kind.kind for kind in all_kinds() if kind.reply is not None],
             "alerts": selectors.alerts_recent(limit=5),
             "users": User.objects.filter(is_active=True).order_by("name", "email"),
             "back": request.get_full_path(),
@@ -98,6 +100,19 @@ def set_status(request: HttpRequest, mention_id: int) -> HttpResponse:
 def convert(request: HttpRequest, mention_id: int) -> HttpResponse:
     mention = services.mention_convert(actor=_user(request), mention_id=mention_id)
     return redirect("web:conversation", mention.conversation_id)
+
+
+@require_POST
+@agent_view
+def reply(request: HttpRequest, mention_id: int) -> HttpResponse:
+    data = valid(ReplyForm(request.POST))
+    message = services.mention_reply(
+        actor=_user(request),
+        mention_id=mention_id,
+        text=data["text"],
+        private=data["visibility"] == "private",
+    )
+    return redirect("web:conversation", message.conversation_id)
 
 
 @require_GET

@@ -1,4 +1,5 @@
-"""The listening inbox in a real browser: hostile posts run nowhere, and a mention becomes a conversation."""
+"""The listening inbox in a real browser: hostile posts run nowhere, a mention becomes a conversation,
+and one is answered through its source."""
 
 from __future__ import annotations
 
@@ -7,8 +8,11 @@ import pytest
 from firstring.listening.models import Mention, Source
 from firstring.listening.pipeline import mentions_ingest
 from firstring.listening.services import monitor_create
+from firstring.listening.sources.mastodon.statuses import parse_status
 from tests.browser.conftest import sign_in
+from tests.http_peer import http_peer
 from tests.listening.conftest import make_post
+from tests.listening.social_peers import JSON
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -46,3 +50,33 @@ def test_hostile_posts_stay_text_and_a_mention_becomes_a_conversation(page, live
     assert page.evaluate("window.__xss") is None and not dialogs
     mention.refresh_from_db()
     assert mention.status == "converted" and page.url.endswith(f"/conversations/{mention.conversation_id}/")
+
+
+def test_a_mastodon_mention_is_answered_privately_from_the_inbox(page, live_url, agent, run_tasks):
+    monitor_create(actor=None, name="Acme", query="acme")
+    with http_peer() as peer:
+        peer.get_routes["/api/v2/search"] = lambda r: (200, JSON, b'{"statuses": [{"id": "777"}]}')
+        peer.post_routes["/api/v1/statuses"] = lambda r: (200, JSON, b'{"id": "991"}')
+        source = Source.objects.create(
+            kind="mastodon", slug="brand", name="Brand on Mastodon", secrets={"access_token": "tok"},
+            config={"instance": peer.at(""), "timeline": "notifications"},
+        )  # fmt: skip
+        status = {
+            "id": "5", "uri": "https://social.example/users/ann/statuses/5",
+            "created_at": "2026-11-24T12:00:00Z",
+            "content": "<p>acme <script>window.__xss=1</script>lost my parcel</p>", "language": "en",
+            "account": {"acct": "ann", "display_name": "Ann", "followers_count": 12},
+        }  # fmt: skip
+        mentions_ingest(posts=[parse_status(status, instance_host="social.example")], source=source)
+        mention = Mention.objects.get()
+        sign_in(page, live_url, "ana@example.com", "pw-agent-123")
+        page.goto(f"{live_url}/listening/")
+        form = page.locator(f"#mention-{mention.pk} form.mention-reply")
+        form.locator("textarea").fill("So sorry, Ann: sent you a message")
+        form.locator("text=Reply privately").click()
+        page.wait_for_url("**/conversations/*/")
+        assert page.get_by_text("So sorry, Ann: sent you a message").count() >= 1
+        run_tasks()
+    assert page.evaluate("window.__xss") is None
+    assert peer.requests[-1].json()["visibility"] == "direct"
+    assert peer.requests[-1].json()["status"] == "@ann@social.example So sorry, Ann: sent you a message"

@@ -11,7 +11,8 @@ import pytest
 from firstring.listening.matching import Matcher, compile_monitor
 from firstring.listening.models import Mention, MonitorMatch, Source
 from firstring.listening.services import monitor_create
-from firstring.listening.sources.bluesky.jetstream import Handles, MalformedEvent, parse_event, read
+from firstring.listening.sources import MalformedEvent
+from firstring.listening.sources.bluesky.jetstream import Handles, parse_event, read
 from firstring.listening.testing import build_brands, build_replay, jetstream_post
 from tests.listening.conftest import T0
 from tests.listening.jetstream_server import jetstream_server

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import json
-from urllib.parse import parse_qs, urlsplit
 
 from firstring.listening.models import Author, Mention, Source
 from firstring.listening.pipeline import mentions_ingest
-from tests.http_peer import http_peer
+from tests.http_peer import Recorded, http_peer
 from tests.listening.conftest import make_post
 
 
 def test_matched_authors_get_their_handle_and_followers_once_a_day(monitor):
     monitor("acme")
 
-    def get_profiles(headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
-        asked = parse_qs(urlsplit(peer.requests[-1].path).query)["actors"]
+    def get_profiles(request: Recorded) -> tuple[int, dict[str, str], bytes]:
+        asked = request.query["actors"]
         profiles = [
             {
                 "did": did,
@@ -41,7 +40,7 @@ def test_matched_authors_get_their_handle_and_followers_once_a_day(monitor):
         mentions_ingest(posts=posts, source=source)
         [lookup] = peer.requests
         # Only the authors of matched posts are asked about.
-        assert sorted(parse_qs(urlsplit(lookup.path).query)["actors"]) == ["did:plc:author1", "did:plc:ghost"]
+        assert sorted(lookup.query["actors"]) == ["did:plc:author1", "did:plc:ghost"]
         found = Mention.objects.get(external_id=posts[0].external_id)
         assert (found.reach, found.author_handle) == (4200, "author1.bsky.social")
         assert Author.objects.get(external_id="did:plc:author1").name == "Ann"
@@ -56,7 +55,7 @@ def test_matched_authors_get_their_handle_and_followers_once_a_day(monitor):
         ]
         mentions_ingest(posts=again, source=source)
         assert len(peer.requests) == 2
-        assert parse_qs(urlsplit(peer.requests[-1].path).query)["actors"] == ["did:plc:ghost"]
+        assert peer.requests[-1].query["actors"] == ["did:plc:ghost"]
 
         # An AppView that fails does not keep mentions from being stored.
         peer.get_routes["/xrpc/app.bsky.actor.getProfiles"] = lambda h: (502, {}, b"")

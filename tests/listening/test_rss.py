@@ -10,7 +10,7 @@ from django.utils import timezone
 from firstring.listening.models import Mention, Source
 from firstring.listening.sources.rss.feeds import feed_poll
 from firstring.listening.testing import atom_feed, build_brands, feed_items, rss_feed
-from tests.http_peer import http_peer
+from tests.http_peer import Recorded, http_peer
 from tests.listening.conftest import T0
 
 
@@ -33,8 +33,8 @@ def test_a_feed_is_stored_then_asked_again_with_its_validators(monitor, brands):
     etag = '"v1"'
     last_modified = "Tue, 24 Nov 2026 12:00:00 GMT"
 
-    def blog(headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
-        if headers.get("If-None-Match") == etag:
+    def blog(request: Recorded) -> tuple[int, dict[str, str], bytes]:
+        if request.headers.get("If-None-Match") == etag:
             return 304, {"ETag": etag}, b""
         return (
             200,
@@ -71,10 +71,10 @@ def test_the_same_article_in_another_feed_is_one_mention(monitor, brands):
         monitor(brand.query, name=brand.handle)
     items = feed_items(brands=brands, count=6, start=T0)
     with http_peer() as peer:
-        peer.get_routes["/rss"] = lambda h: (200, {"Content-Type": "application/rss+xml"}, rss_feed(items))
+        peer.get_routes["/rss"] = lambda r: (200, {"Content-Type": "application/rss+xml"}, rss_feed(items))
         # The news site links the same posts without the tracking parameter.
         plain = [type(i)(i.title, i.link.split("?")[0], i.summary, i.published, i.author) for i in items]
-        peer.get_routes["/atom"] = lambda h: (200, {"Content-Type": "application/atom+xml"}, atom_feed(plain))
+        peer.get_routes["/atom"] = lambda r: (200, {"Content-Type": "application/atom+xml"}, atom_feed(plain))
         first = feed_poll(source=_feed_source(peer.at("/rss"), "blog"))
         second = feed_poll(source=_feed_source(peer.at("/atom"), "news"))
     assert first.stored == 2 and second.stored == 0
@@ -91,8 +91,8 @@ def test_the_same_article_in_another_feed_is_one_mention(monitor, brands):
 )
 def test_broken_feeds_are_recorded_and_backed_off(db, route, error, caplog):
     with http_peer() as peer:
-        peer.get_routes["/broken"] = lambda h: (200, {"Content-Type": "text/html"}, b"<html><body>oops")
-        peer.get_routes["/loop"] = lambda h: (302, {"Location": "/loop"}, b"")
+        peer.get_routes["/broken"] = lambda r: (200, {"Content-Type": "text/html"}, b"<html><body>oops")
+        peer.get_routes["/loop"] = lambda r: (302, {"Location": "/loop"}, b"")
         source = _feed_source(peer.at(route), poll_seconds=60)
         before = timezone.now()
         report = feed_poll(source=source)
@@ -112,14 +112,14 @@ def test_broken_feeds_are_recorded_and_backed_off(db, route, error, caplog):
 def test_a_busy_server_is_asked_again_after_its_retry_after_and_a_redirect_is_followed(monitor, brands):
     monitor(brands[0].query)
     with http_peer() as peer:
-        peer.get_routes["/busy"] = lambda h: (503, {"Retry-After": "3600"}, b"")
+        peer.get_routes["/busy"] = lambda r: (503, {"Retry-After": "3600"}, b"")
         busy = _feed_source(peer.at("/busy"), "busy", poll_seconds=60)
         feed_poll(source=busy)
         busy.refresh_from_db()
         assert datetime.fromisoformat(busy.state["next_poll_at"]) - timezone.now() > timedelta(minutes=59)
 
         items = feed_items(brands=brands[:1], count=3, start=T0)
-        peer.get_routes["/old"] = lambda h: (301, {"Location": "/new"}, b"")
-        peer.get_routes["/new"] = lambda h: (200, {"Content-Type": "application/rss+xml"}, rss_feed(items))
+        peer.get_routes["/old"] = lambda r: (301, {"Location": "/new"}, b"")
+        peer.get_routes["/new"] = lambda r: (200, {"Content-Type": "application/rss+xml"}, rss_feed(items))
         moved = _feed_source(peer.at("/old"), "moved")
         assert feed_poll(source=moved).stored == 1

@@ -18,6 +18,7 @@ from websockets.sync.client import connect
 from firstring.listening.matching import Post
 from firstring.listening.models import Source
 from firstring.listening.pipeline import MAX_POST_CHARS, mentions_ingest
+from firstring.listening.sources import MalformedEvent
 
 logger = logging.getLogger(__name__)
 
@@ -26,10 +27,6 @@ POST = "app.bsky.feed.post"
 REPOST = "app.bsky.feed.repost"
 MAX_EVENT_BYTES = 1 << 20
 MAX_BACKOFF_SECONDS = 60.0
-
-
-class MalformedEvent(ValueError):
-    pass
 
 
 @dataclass

@@ -7,7 +7,6 @@ import logging
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import feedparser
@@ -20,6 +19,7 @@ from firstring.listening.links import canonical_link
 from firstring.listening.matching import Post
 from firstring.listening.models import Source
 from firstring.listening.pipeline import MAX_POST_CHARS, mentions_ingest
+from firstring.listening.sources.http import USER_AGENT, retry_after_seconds
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +28,6 @@ MAX_BACKOFF = timedelta(hours=6)
 MAX_REDIRECTS = 5
 MAX_FEED_BYTES = 5 * 1024 * 1024
 TIMEOUT_SECONDS = 20
-USER_AGENT = "Firstring-listening/1 (+https://github.com/firstring)"
 
 
 class FeedError(Exception):
@@ -48,21 +47,6 @@ class PollReport:
     def summary(self) -> str:
         detail = f", {self.error}" if self.error else ""
         return f"{self.source}: {self.status}, {self.entries} entries, {self.stored} new mentions{detail}"
-
-
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - timezone.now()).total_seconds())
 
 
 def fetch(url: str, state: dict[str, Any]) -> tuple[int, bytes, dict[str, str]]:
@@ -87,7 +71,7 @@ def fetch(url: str, state: dict[str, Any]) -> tuple[int, bytes, dict[str, str]]:
             if response.status_code == 429 or response.status_code >= 500:
                 raise FeedError(
                     f"HTTP {response.status_code}",
-                    retry_after=_retry_after(response.headers.get("Retry-After")),
+                    retry_after=retry_after_seconds(response.headers.get("Retry-After")),
                 )
             if response.status_code != 200:
                 raise FeedError(f"HTTP {response.status_code}")
