@@ -31,6 +31,30 @@ def require_service(name: str, host: str, port: int) -> None:
         pytest.skip(message)
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Among transactional tests, those with serialized rollback first, whatever order files are given in.
+
+    pytest-django runs transactional tests after the others. A transactional test without serialized
+    rollback ends with a flush that runs post_migrate, which creates the content types and permissions
+    again; a serialized-rollback test after it then inserts the same rows from its snapshot and fails
+    on their unique keys. The sort is stable and keeps pytest-django's groups.
+    """
+
+    def group(item: pytest.Item) -> int:
+        marker = item.get_closest_marker("django_db")
+        fixtures = getattr(item, "fixturenames", [])
+        transactional = bool(
+            marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences"))
+        )
+        transactional = transactional or "transactional_db" in fixtures or "live_server" in fixtures
+        if not transactional:
+            return 0 if marker or "db" in fixtures else 3
+        return 1 if marker and marker.kwargs.get("serialized_rollback") else 2
+
+    items.sort(key=group)
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: Any) -> None:
     # PBKDF2's deliberate slowness is for production, not for creating fixture users.
