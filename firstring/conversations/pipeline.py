@@ -16,10 +16,24 @@ logger = logging.getLogger(__name__)
 # A step takes the ids of the messages received together, so that it can analyse them in one go.
 Step = Callable[[list[int]], None]
 _STEPS: dict[str, Step] = {}
+_WARM_UPS: list[Callable[[], None]] = []
 
 
-def register_step(name: str, step: Step) -> None:
+def register_step(name: str, step: Step, *, warm_up: Callable[[], None] | None = None) -> None:
+    """`warm_up` loads what the step loads on first use (models, vectors), so a worker can do it early."""
     _STEPS[name] = step
+    if warm_up is not None:
+        _WARM_UPS.append(warm_up)
+
+
+def steps_warm_up() -> None:
+    """Load what the steps need before the first message comes: called by the worker as it starts."""
+    for warm_up in _WARM_UPS:
+        try:
+            warm_up()
+        except Exception:
+            # The step loads it again on first use and reports what fails there.
+            logger.exception("warming up an inbound step failed")
 
 
 def has_steps() -> bool:

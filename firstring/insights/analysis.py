@@ -140,6 +140,14 @@ def messages_analyse(*, message_ids: Sequence[int]) -> list[int]:
     return ids
 
 
+def classifiers_warm_up() -> None:
+    """Load every model the step uses (the first message after a start would wait about a second)."""
+    texts = ["Hello, my parcel has not arrived yet."]
+    get_classifier().classify(texts)
+    current_topic_classifier().classify(texts)
+    read_signals(texts)
+
+
 def _days(messages: Iterable[Message]) -> set[date]:
     days = set()
     for message in messages:

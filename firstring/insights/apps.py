@@ -23,7 +23,7 @@ class InsightsConfig(AppConfig):
                 f"FIRSTRING_TOPIC_BACKEND must be one of {', '.join(available_encoders())}"
             )
         # Named "tone" still: routing runs after it and reads what it stored.
-        pipeline.register_step("tone", _insights_step)
+        pipeline.register_step("tone", _insights_step, warm_up=_insights_warm_up)
 
 
 def _insights_step(message_ids: list[int]) -> None:
@@ -31,3 +31,9 @@ def _insights_step(message_ids: list[int]) -> None:
     from firstring.insights.analysis import messages_analyse
 
     messages_analyse(message_ids=message_ids)
+
+
+def _insights_warm_up() -> None:
+    from firstring.insights.analysis import classifiers_warm_up
+
+    classifiers_warm_up()

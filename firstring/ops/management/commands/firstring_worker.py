@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.crypto import get_random_string
 
+from firstring.conversations.pipeline import steps_warm_up
 from firstring.ops.services import periodic_jobs_run, start_periodic_thread
 from firstring.ops.wakeup import WakingWorker
 
@@ -45,6 +46,7 @@ class Command(BaseCommand):
             raise CommandError("FIRSTRING_WORKER_POLL_MS must be positive")
         backend_config = cast(dict[str, Any], settings.TASKS["default"])
         queues = list(backend_config.get("QUEUES") or ["default"])
+        steps_warm_up()
         periodic = None
         if options["batch"]:
             periodic_jobs_run()
