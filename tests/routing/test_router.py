@@ -389,6 +389,9 @@ def test_a_language_skill_matches_by_code_or_by_name(waiting, make_agent):
     spanish = Skill.objects.create(kind=Skill.Kind.LANGUAGE, name="Spanish")
     assert language_skill("es") == spanish and language_skill("ES") == spanish
     assert language_skill("xx") is None
+    # Nobody on the team speaks Spanish: asking for it would only make the customer wait.
+    assert waiting("nadie@example.com", language="es").needs == []
+    make_agent("sol", Spanish=2)
     task = waiting("hola@example.com", language="es")
     assert task.needs == [{"skill": spanish.pk, "name": "Spanish", "level": 3}]
 

@@ -13,7 +13,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import get_language_info
 
-from firstring.accounts.models import Skill
+from firstring.accounts.models import Skill, UserSkill
 from firstring.channels.registry import kinds_routing_themselves
 from firstring.conversations.models import Conversation, Message, Tone
 from firstring.insights.selectors import conversation_signals
@@ -130,6 +130,18 @@ def language_skill(code: str) -> Skill | None:
     return Skill.objects.filter(matches, kind=Skill.Kind.LANGUAGE).order_by("pk").first()
 
 
+def _team_has_skill(team_id: int | None, skill: Skill) -> bool:
+    """Whether anyone on the team (anyone at all, for work of no team) has the skill at some level.
+
+    A language nobody on the team speaks would only keep the customer waiting through two relaxation
+    steps for an agent who does not exist; the task asks for what the team can give.
+    """
+    holders = UserSkill.objects.filter(skill=skill, user__is_active=True)
+    if team_id is not None:
+        holders = holders.filter(user__teams=team_id)
+    return holders.exists()
+
+
 def task_enqueue(
     *,
     conversation: Conversation,
@@ -152,7 +164,11 @@ def task_enqueue(
     needs = [{key: value for key, value in need.items() if key != "language"} for need in needs]
     if conversation.language and not chosen_language:
         language = language_skill(conversation.language)
-        if language is not None and language.pk not in {need["skill"] for need in needs}:
+        if (
+            language is not None
+            and language.pk not in {need["skill"] for need in needs}
+            and _team_has_skill(conversation.team_id, language)
+        ):
             needs.append({"skill": language.pk, "name": language.name, "level": PREFERRED_LANGUAGE_LEVEL})
     if rule is not None:
         needs += [need for need in rule_needs(rule) if need["skill"] not in {n["skill"] for n in needs}]
