@@ -31,6 +31,14 @@ def test_pages_ask_to_sign_in(receive):
         assert response["Location"].startswith("/accounts/login/?next=")
 
 
+def test_pages_send_a_content_security_policy_with_no_inline_script():
+    policy = Client().get("/accounts/login/")["Content-Security-Policy"]
+    directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
+    # A nonce is added only to pages that use one; none of ours runs inline script.
+    assert directives["script-src"] == "'self'" and "'nonce'" not in policy
+    assert directives["object-src"] == "'none'" and directives["frame-ancestors"] == "'none'"
+
+
 def test_every_page_renders(client_for, agent, receive, email_channel):
     result = receive(email="zoe@example.com", text="Where is my parcel?", channel=email_channel)
     client = client_for(agent)
