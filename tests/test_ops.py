@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from firstring.conversations.models import Conversation
+from firstring.lib.net import free_port
 from firstring.ops.models import WorkerHeartbeat
 from firstring.ops.services import worker_heartbeat
 
@@ -53,18 +53,12 @@ def test_healthz_is_degraded_without_a_recent_worker():
     assert body["worker"]["ok"] is False and body["worker"]["last_seen"] is not None
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_healthz_answers_503_with_a_clear_body_when_the_database_is_down(tmp_path):
     """A real server whose PostgreSQL is unreachable (nothing listens on the port)."""
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:{_free_port()}/firstring",
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:{free_port()}/firstring",
         "FIRSTRING_VAR_DIR": str(tmp_path),
     }
     log = (tmp_path / "serve.log").open("wb")

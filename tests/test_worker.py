@@ -26,6 +26,7 @@ from django.test import Client
 from firstring.conversations.models import Message
 from firstring.conversations.services import reply_send
 from firstring.lib.database import current_database_url
+from firstring.lib.net import free_port
 from firstring.ops.models import WorkerHeartbeat
 from tests.conftest import require_service
 from tests.http_peer import http_peer
@@ -211,13 +212,9 @@ def test_worker_refuses_the_immediate_backend():
 
 def test_serve_stops_its_worker_on_sigterm(tmp_path):
     """`firstring serve` starts a worker; stopping the server must not leave that worker behind."""
-    import socket
-
     import httpx
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     log = tmp_path / "serve.log"
     env = {**os.environ, "DATABASE_URL": database_url(), "FIRSTRING_WORKER_BEAT_SECONDS": "1"}
     with log.open("wb") as out:

@@ -4,7 +4,6 @@ what production runs."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -17,12 +16,7 @@ from typing import Any
 from django.db import connection
 
 from firstring.lib.database import current_database_url
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from firstring.lib.net import free_port
 
 
 @contextmanager

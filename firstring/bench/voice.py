@@ -31,7 +31,8 @@ from urllib.parse import urlencode
 
 from firstring.bench._database import bench_database, percentile
 from firstring.bench._loop import run_in_own_loop
-from firstring.bench._serve import free_port, served
+from firstring.bench._serve import served
+from firstring.lib.net import free_port
 
 TOKEN = "bench-voice-token-0123456789abcdef"  # noqa: S105 (signs the bench's own webhooks)
 ACCOUNT = "AC" + "ab" * 16

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import policy
@@ -14,6 +13,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from firstring.channels.email.testing import DovecotUnavailable, ImapServer, dovecot_server
+from firstring.lib.net import free_port
 from tests.conftest import IN_CI
 
 
@@ -40,12 +40,6 @@ class SmtpPeer:
         assert isinstance(message, EmailMessage)
         self.received.append(message)
         return "250 Message accepted for delivery"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture

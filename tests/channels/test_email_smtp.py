@@ -12,8 +12,9 @@ from firstring.channels.models import Channel
 from firstring.conversations.attachments import InboundAttachment
 from firstring.conversations.models import ConversationEvent, Message
 from firstring.conversations.services import ReceiveResult, reply_send
+from firstring.lib.net import free_port
 from tests.channels import email_corpus as corpus
-from tests.channels.conftest import SmtpPeer, free_port
+from tests.channels.conftest import SmtpPeer
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ StatusCallbacks that follow: delivered, failed with Twilio's error codes, outage
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
@@ -20,6 +19,7 @@ from firstring.channels.models import Channel
 from firstring.conversations.attachments import InboundAttachment
 from firstring.conversations.models import ConversationEvent, Message
 from firstring.conversations.services import ReceiveResult, deliver_message, outbox_sweep, reply_send
+from firstring.lib.net import free_port
 from tests.channels.test_twilio import CUSTOMER, hook, incoming, post, stored
 from tests.channels.twilio_peer import ACCOUNT_SID, AUTH_TOKEN, TwilioPeer, sign, signed_post, twilio_peer
 
@@ -184,9 +184,7 @@ def test_a_twilio_outage_leaves_the_reply_queued_and_the_outbox_retries_it(
 
 
 def test_twilio_unreachable_is_retried(sms, received, reply):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        closed = probe.getsockname()[1]
+    closed = free_port()
     sms.config = {**sms.config, "api_base_url": f"http://127.0.0.1:{closed}"}
     sms.save()
     sent = reply(received)

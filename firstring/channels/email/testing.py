@@ -21,6 +21,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from firstring.lib.net import free_port
+
 _SEARCH_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/local/sbin"])
 
 
@@ -43,12 +45,6 @@ class ImapServer:
     def log(self) -> str:
         path = self.directory / "dovecot.log"
         return path.read_text(errors="replace") if path.exists() else ""
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _config(directory: Path, port: int, user: str, group: str) -> str:
@@ -113,7 +109,7 @@ def dovecot_server(*, username: str = "support", password: str = "") -> Iterator
     directory = Path(tempfile.mkdtemp(prefix="firstring-dovecot-"))
     process: subprocess.Popen[bytes] | None = None
     try:
-        port = _free_port()
+        port = free_port()
         (directory / "dovecot.conf").write_text(_config(directory, port, user, group))
         (directory / "passwd").write_text(f"{username}:{{PLAIN}}{password}::::::\n")
         for sub in ("run", "state", "mail", "home"):
