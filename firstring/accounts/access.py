@@ -1,9 +1,17 @@
-"""Who may do what: the one check for work that is managers' (and admins') alone."""
+"""Who may do what: the signed-in staff member of a request, and the check for managers' work."""
 
 from __future__ import annotations
 
+from django.http import HttpRequest
+
 from firstring.accounts.models import User
 from firstring.lib.errors import Forbidden
+
+
+def signed_in_user(request: HttpRequest) -> User:
+    """The staff member of a request that passed `login_required` (a customer session never gets here)."""
+    assert isinstance(request.user, User)
+    return request.user
 
 
 def require_manager(user: User, refusal: str) -> User:

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from firstring.accounts.access import signed_in_user
 from firstring.accounts.models import User
 from firstring.api.paging import page
 from firstring.lib.cursor import SortKey
@@ -23,11 +24,6 @@ from firstring.web.forms import valid
 
 PAGE_SIZE = 50
 ORDER = [SortKey("posted_at", descending=True), SortKey("id", descending=True)]
-
-
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
 
 
 @require_GET
@@ -83,7 +79,7 @@ def _back(request: HttpRequest) -> HttpResponse:
 @agent_view
 def assign(request: HttpRequest, mention_id: int) -> HttpResponse:
     data = valid(AssignForm(request.POST))
-    services.mention_assign(actor=_user(request), mention_id=mention_id, assignee=data["assignee"])
+    services.mention_assign(actor=signed_in_user(request), mention_id=mention_id, assignee=data["assignee"])
     return _back(request)
 
 
@@ -91,14 +87,14 @@ def assign(request: HttpRequest, mention_id: int) -> HttpResponse:
 @agent_view
 def set_status(request: HttpRequest, mention_id: int) -> HttpResponse:
     data = valid(StatusForm(request.POST))
-    services.mention_set_status(actor=_user(request), mention_id=mention_id, status=data["status"])
+    services.mention_set_status(actor=signed_in_user(request), mention_id=mention_id, status=data["status"])
     return _back(request)
 
 
 @require_POST
 @agent_view
 def convert(request: HttpRequest, mention_id: int) -> HttpResponse:
-    mention = services.mention_convert(actor=_user(request), mention_id=mention_id)
+    mention = services.mention_convert(actor=signed_in_user(request), mention_id=mention_id)
     return redirect("web:conversation", mention.conversation_id)
 
 
@@ -107,7 +103,7 @@ def convert(request: HttpRequest, mention_id: int) -> HttpResponse:
 def reply(request: HttpRequest, mention_id: int) -> HttpResponse:
     data = valid(ReplyForm(request.POST))
     message = services.mention_reply(
-        actor=_user(request),
+        actor=signed_in_user(request),
         mention_id=mention_id,
         text=data["text"],
         private=data["visibility"] == "private",

@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from firstring.accounts.models import User
+from firstring.accounts.access import signed_in_user
 from firstring.community import selectors
 from firstring.community.models import Thread
 from firstring.community.services import (
@@ -31,11 +31,6 @@ from firstring.web.errors import agent_view, is_htmx
 from firstring.web.forms import valid
 
 MAX_ID = 2**63 - 1
-
-
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
 
 
 class NewThreadForm(forms.Form):
@@ -79,7 +74,7 @@ def thread_new(request: HttpRequest) -> HttpResponse:
         raise InvalidInput("no such help center")
     thread = thread_create(
         help_center=center,
-        author=_user(request),
+        author=signed_in_user(request),
         title=data["title"],
         body=data["body"],
         language=data["language"],
@@ -99,7 +94,7 @@ def thread_detail(request: HttpRequest, thread_id: int) -> HttpResponse:
 @require_POST
 @agent_view
 def thread_action(request: HttpRequest, thread_id: int, action: str) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     thread = selectors.thread_for_staff(thread_id=thread_id)
     if action == "answer":
         answer_create(thread=thread, author=user, body=valid(AnswerForm(request.POST))["body"])
@@ -116,7 +111,7 @@ def thread_action(request: HttpRequest, thread_id: int, action: str) -> HttpResp
 @require_POST
 @agent_view
 def post_action(request: HttpRequest, post_id: int, action: str) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     post = selectors.post_for_staff(post_id=post_id)
     if action == "hide":
         post = post_hide(post=post, actor=user, reason=valid(ReasonForm(request.POST))["reason"])
@@ -132,7 +127,7 @@ def post_action(request: HttpRequest, post_id: int, action: str) -> HttpResponse
 @require_POST
 @agent_view
 def member_action(request: HttpRequest, member_id: int, action: str) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     member = selectors.member_for_staff(member_id=member_id)
     if action == "ban":
         member_ban(member=member, actor=user, reason=valid(ReasonForm(request.POST))["reason"])

@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from firstring.accounts.access import signed_in_user
 from firstring.accounts.models import User
 from firstring.conversations.access import conversation_get_for_user
 from firstring.conversations.attachments import attachments_from_uploads
@@ -59,13 +60,8 @@ class TopicTagForm(forms.Form):
     action = forms.ChoiceField(choices=[("tag", "tag"), ("untag", "untag")])
 
 
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
-
-
 def _load(request: HttpRequest, conversation_id: int) -> Conversation:
-    return conversation_get_for_user(_user(request), conversation_id)
+    return conversation_get_for_user(signed_in_user(request), conversation_id)
 
 
 def _context(user: User, conversation: Conversation) -> dict[str, Any]:
@@ -103,14 +99,14 @@ def _context(user: User, conversation: Conversation) -> dict[str, Any]:
 @agent_view
 def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpResponse:
     conversation = _load(request, conversation_id)
-    return render(request, TEMPLATE, _context(_user(request), conversation))
+    return render(request, TEMPLATE, _context(signed_in_user(request), conversation))
 
 
 @require_GET
 @agent_view
 def conversation_timeline(request: HttpRequest, conversation_id: int) -> HttpResponse:
     conversation = _load(request, conversation_id)
-    return render(request, f"{TEMPLATE}#timeline-response", _context(_user(request), conversation))
+    return render(request, f"{TEMPLATE}#timeline-response", _context(signed_in_user(request), conversation))
 
 
 def _after(request: HttpRequest, conversation_id: int, fragment: str) -> HttpResponse:
@@ -128,7 +124,7 @@ def _after(request: HttpRequest, conversation_id: int, fragment: str) -> HttpRes
         return redirect(inbox)
     if not is_htmx(request):
         return redirect(url)
-    return render(request, f"{TEMPLATE}#{fragment}", _context(_user(request), conversation))
+    return render(request, f"{TEMPLATE}#{fragment}", _context(signed_in_user(request), conversation))
 
 
 @require_POST
@@ -136,10 +132,12 @@ def _after(request: HttpRequest, conversation_id: int, fragment: str) -> HttpRes
 def reply(request: HttpRequest, conversation_id: int) -> HttpResponse:
     conversation = _load(request, conversation_id)
     data = valid(ReplyForm(request.POST, request.FILES))
-    target = selectors.reply_target_get(user=_user(request), conversation=conversation, value=data["target"])
+    target = selectors.reply_target_get(
+        user=signed_in_user(request), conversation=conversation, value=data["target"]
+    )
     reply_send(
         conversation=conversation,
-        author=_user(request),
+        author=signed_in_user(request),
         text=data["text"],
         channel=target.channel if target else None,
         recipient=target.identity if target else None,
@@ -153,7 +151,7 @@ def reply(request: HttpRequest, conversation_id: int) -> HttpResponse:
 def note(request: HttpRequest, conversation_id: int) -> HttpResponse:
     conversation = _load(request, conversation_id)
     data = valid(NoteForm(request.POST))
-    note_add(conversation=conversation, author=_user(request), text=data["text"])
+    note_add(conversation=conversation, author=signed_in_user(request), text=data["text"])
     return _after(request, conversation_id, "timeline-response")
 
 
@@ -163,7 +161,7 @@ def assign(request: HttpRequest, conversation_id: int) -> HttpResponse:
     conversation = _load(request, conversation_id)
     data = valid(AssignForm(request.POST))
     assignee = user_get_assignable(data["assignee"]) if data["assignee"] else None
-    conversation_assign(conversation=conversation, assignee=assignee, actor=_user(request))
+    conversation_assign(conversation=conversation, assignee=assignee, actor=signed_in_user(request))
     return _after(request, conversation_id, "actions-response")
 
 
@@ -173,7 +171,7 @@ def set_team(request: HttpRequest, conversation_id: int) -> HttpResponse:
     conversation = _load(request, conversation_id)
     data = valid(TeamForm(request.POST))
     team = selectors.team_get(team_id=data["team"]) if data["team"] else None
-    conversation_set_team(conversation=conversation, team=team, actor=_user(request))
+    conversation_set_team(conversation=conversation, team=team, actor=signed_in_user(request))
     return _after(request, conversation_id, "actions-response")
 
 
@@ -185,7 +183,7 @@ def set_status(request: HttpRequest, conversation_id: int) -> HttpResponse:
     conversation_set_status(
         conversation=conversation,
         status=data["status"],
-        actor=_user(request),
+        actor=signed_in_user(request),
         snoozed_until=data["snoozed_until"] if data["status"] == Conversation.Status.SNOOZED else None,
     )
     return _after(request, conversation_id, "actions-response")
@@ -196,7 +194,9 @@ def set_status(request: HttpRequest, conversation_id: int) -> HttpResponse:
 def set_priority(request: HttpRequest, conversation_id: int) -> HttpResponse:
     conversation = _load(request, conversation_id)
     data = valid(PriorityForm(request.POST))
-    conversation_set_priority(conversation=conversation, priority=data["priority"], actor=_user(request))
+    conversation_set_priority(
+        conversation=conversation, priority=data["priority"], actor=signed_in_user(request)
+    )
     return _after(request, conversation_id, "actions-response")
 
 
@@ -206,7 +206,7 @@ def set_tags(request: HttpRequest, conversation_id: int) -> HttpResponse:
     conversation = _load(request, conversation_id)
     form = TagsForm(request.POST)
     valid(form)
-    conversation_set_tags(conversation=conversation, names=form.names(), actor=_user(request))
+    conversation_set_tags(conversation=conversation, names=form.names(), actor=signed_in_user(request))
     return _after(request, conversation_id, "actions-response")
 
 
@@ -217,7 +217,9 @@ def message_tone(request: HttpRequest, conversation_id: int, message_id: int) ->
     _load(request, conversation_id)
     data = valid(ToneCorrectForm(request.POST))
     tone_correct(
-        user=_user(request), message_id=_own_message(conversation_id, message_id), label=data["label"]
+        user=signed_in_user(request),
+        message_id=_own_message(conversation_id, message_id),
+        label=data["label"],
     )
     return _after(request, conversation_id, "timeline-response")
 
@@ -229,7 +231,11 @@ def message_topic(request: HttpRequest, conversation_id: int, message_id: int) -
     _load(request, conversation_id)
     data = valid(TopicTagForm(request.POST))
     change = message_topic_tag if data["action"] == "tag" else message_topic_untag
-    change(user=_user(request), message_id=_own_message(conversation_id, message_id), topic_id=data["topic"])
+    change(
+        user=signed_in_user(request),
+        message_id=_own_message(conversation_id, message_id),
+        topic_id=data["topic"],
+    )
     return _after(request, conversation_id, "timeline-response")
 
 

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from firstring.accounts.models import User
+from firstring.accounts.access import signed_in_user
 from firstring.conversations.services import customer_merge, identity_split
 from firstring.customers.models import Customer, Identity
 from firstring.customers.services import customer_update
@@ -18,16 +18,11 @@ from firstring.web.errors import agent_view, is_htmx
 from firstring.web.forms import CustomerForm, CustomerSearchForm, MergeForm, SplitForm, form_errors, valid
 
 
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
-
-
 @require_GET
 @agent_view
 def customer_list(request: HttpRequest) -> HttpResponse:
     data = valid(CustomerSearchForm(request.GET))
-    customers = selectors.customer_search(user=_user(request), q=data["q"])
+    customers = selectors.customer_search(user=signed_in_user(request), q=data["q"])
     context = {"customers": customers, "q": data["q"]}
     if is_htmx(request):
         return render(request, "web/customers.html#results", context)
@@ -38,7 +33,9 @@ def _page(request: HttpRequest, customer: Customer, status: int = 200, **forms: 
     customer = selectors.customer_with_identities(customer=customer)
     context = {
         "customer": customer,
-        "conversations": selectors.customer_conversations_for_user(user=_user(request), customer=customer),
+        "conversations": selectors.customer_conversations_for_user(
+            user=signed_in_user(request), customer=customer
+        ),
         "profile_form": forms.get("profile_form")
         or CustomerForm(
             initial={
@@ -58,7 +55,7 @@ def _page(request: HttpRequest, customer: Customer, status: int = 200, **forms: 
 @require_http_methods(["GET", "POST"])
 @agent_view
 def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
-    customer = selectors.customer_get_for_user(user=_user(request), customer_id=customer_id)
+    customer = selectors.customer_get_for_user(user=signed_in_user(request), customer_id=customer_id)
     if customer.pk != customer_id:
         # Merged away: its page is the survivor's.
         return redirect("web:customer", customer_id=customer.pk)
@@ -75,7 +72,7 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
 @agent_view
 def customer_merge_view(request: HttpRequest, customer_id: int) -> HttpResponse:
     """Fold another customer (by number) into this one."""
-    user = _user(request)
+    user = signed_in_user(request)
     target = selectors.customer_get_for_user(user=user, customer_id=customer_id)
     form = MergeForm(request.POST)
     if not form.is_valid():
@@ -91,7 +88,7 @@ def customer_merge_view(request: HttpRequest, customer_id: int) -> HttpResponse:
 @require_POST
 @agent_view
 def identity_split_view(request: HttpRequest, customer_id: int, identity_id: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     customer = selectors.customer_get_for_user(user=user, customer_id=customer_id)
     identity = Identity.objects.filter(pk=identity_id, customer=customer).first()
     if identity is None:

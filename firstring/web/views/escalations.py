@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from firstring.accounts.access import require_manager
+from firstring.accounts.access import require_manager, signed_in_user
 from firstring.accounts.models import User
 from firstring.conversations.access import conversation_get_for_user
 from firstring.escalations.selectors import (
@@ -27,19 +27,14 @@ from firstring.web.errors import agent_view
 from firstring.web.forms import EscalateForm, EscalationResolveForm, LessonForm, LessonSearchForm, valid
 
 
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
-
-
 def _manager(request: HttpRequest) -> User:
-    return require_manager(_user(request), "only managers handle escalations")
+    return require_manager(signed_in_user(request), "only managers handle escalations")
 
 
 @require_POST
 @agent_view
 def escalate(request: HttpRequest, conversation_id: int) -> HttpResponse:
-    conversation = conversation_get_for_user(_user(request), conversation_id)
+    conversation = conversation_get_for_user(signed_in_user(request), conversation_id)
     data = valid(EscalateForm(request.POST))
     manager = None
     if data["manager"]:
@@ -47,7 +42,7 @@ def escalate(request: HttpRequest, conversation_id: int) -> HttpResponse:
         if manager is None:
             raise InvalidInput("no such manager")
     escalation_raise(
-        conversation=conversation, raised_by=_user(request), reason=data["reason"], manager=manager
+        conversation=conversation, raised_by=signed_in_user(request), reason=data["reason"], manager=manager
     )
     return redirect("web:conversation", conversation.pk)
 
@@ -62,7 +57,7 @@ def escalation_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 @agent_view
 def escalation_detail(request: HttpRequest, escalation_id: int) -> HttpResponse:
-    escalation = escalation_get_for_manager(user=_user(request), escalation_id=escalation_id)
+    escalation = escalation_get_for_manager(user=signed_in_user(request), escalation_id=escalation_id)
     return render(request, "web/escalation.html", {"pack": context_pack(escalation=escalation)})
 
 
@@ -94,7 +89,7 @@ def lessons(request: HttpRequest) -> HttpResponse:
     """Every staff member searches the lessons; managers write them."""
     if request.method == "POST":
         data = valid(LessonForm(request.POST))
-        lesson_record(author=_user(request), title=data["title"], text=data["text"])
+        lesson_record(author=signed_in_user(request), title=data["title"], text=data["text"])
         return redirect("web:lessons")
     query = valid(LessonSearchForm(request.GET))["q"]
     return render(request, "web/lessons.html", {"lessons": lessons_search(query=query), "q": query})

@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from firstring.accounts.models import User
+from firstring.accounts.access import signed_in_user
 from firstring.conversations.access import conversation_get_for_user
 from firstring.conversations.models import Message
 from firstring.knowledge import selectors
@@ -42,11 +42,6 @@ from firstring.web.forms import valid
 # Ids are 64-bit; version numbers are 32-bit.
 MAX_ID = 2**63 - 1
 MAX_VERSION = 2**31 - 1
-
-
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
 
 
 class ListForm(forms.Form):
@@ -120,7 +115,7 @@ def _center(request: HttpRequest, value: Any = None) -> HelpCenter:
 
 
 def _translation(request: HttpRequest, translation_id: int) -> ArticleTranslation:
-    return selectors.translation_for_staff(user=_user(request), translation_id=translation_id)
+    return selectors.translation_for_staff(user=signed_in_user(request), translation_id=translation_id)
 
 
 def _names(text: str) -> dict[str, str]:
@@ -164,7 +159,7 @@ def article_new(request: HttpRequest) -> HttpResponse:
         if section is None:
             raise InvalidInput("choose a section of this help center")
         translation = article_create(
-            actor=_user(request),
+            actor=signed_in_user(request),
             section=section,
             language=data["language"],
             title=data["title"],
@@ -204,7 +199,7 @@ def translation_detail(request: HttpRequest, translation_id: int) -> HttpRespons
             "diff": diff,
             "diff_data": diff_data,
             "attachments": article.attachments.all(),
-            "can_edit": _user(request).sees_everything,
+            "can_edit": signed_in_user(request).sees_everything,
             "missing_languages": [
                 lang
                 for lang in article.help_center.all_languages
@@ -222,7 +217,7 @@ def translation_edit(request: HttpRequest, translation_id: int) -> HttpResponse:
     if request.method == "POST":
         data = valid(ArticleForm(request.POST))
         translation_save(
-            actor=_user(request),
+            actor=signed_in_user(request),
             translation=translation,
             title=data["title"],
             body=data["body"],
@@ -239,7 +234,7 @@ def _action(request: HttpRequest, translation_id: int, name: str) -> HttpRespons
         "publish": translation_publish,
         "unpublish": translation_unpublish,
     }
-    actions[name](actor=_user(request), translation=translation)
+    actions[name](actor=signed_in_user(request), translation=translation)
     return redirect("web:kb-translation", translation.pk)
 
 
@@ -257,17 +252,17 @@ def translation_restore_view(request: HttpRequest, translation_id: int, number: 
     translation = _translation(request, translation_id)
     if number > MAX_VERSION:
         raise NotFound("no such version")
-    translation_restore(actor=_user(request), translation=translation, number=number)
+    translation_restore(actor=signed_in_user(request), translation=translation, number=number)
     return redirect("web:kb-translation", translation.pk)
 
 
 @require_POST
 @agent_view
 def article_translate(request: HttpRequest, article_id: int) -> HttpResponse:
-    article = selectors.article_for_staff(user=_user(request), article_id=article_id)
+    article = selectors.article_for_staff(user=signed_in_user(request), article_id=article_id)
     data = valid(TranslateForm(request.POST))
     translation = translation_add(
-        actor=_user(request),
+        actor=signed_in_user(request),
         article=article,
         language=data["language"],
         title=data["title"],
@@ -279,9 +274,9 @@ def article_translate(request: HttpRequest, article_id: int) -> HttpResponse:
 @require_POST
 @agent_view
 def article_visibility(request: HttpRequest, article_id: int) -> HttpResponse:
-    article = selectors.article_for_staff(user=_user(request), article_id=article_id)
+    article = selectors.article_for_staff(user=signed_in_user(request), article_id=article_id)
     data = valid(VisibilityForm(request.POST))
-    article_set_visibility(actor=_user(request), article=article, visibility=data["visibility"])
+    article_set_visibility(actor=signed_in_user(request), article=article, visibility=data["visibility"])
     back = article.translations.order_by("pk").values_list("pk", flat=True).first()
     return redirect("web:kb-translation", back) if back else redirect("web:kb-index")
 
@@ -289,11 +284,11 @@ def article_visibility(request: HttpRequest, article_id: int) -> HttpResponse:
 @require_POST
 @agent_view
 def article_attach(request: HttpRequest, article_id: int) -> HttpResponse:
-    article = selectors.article_for_staff(user=_user(request), article_id=article_id)
+    article = selectors.article_for_staff(user=signed_in_user(request), article_id=article_id)
     upload = request.FILES.get("file")
     if upload is None:
         raise InvalidInput("choose a file to upload")
-    attachment_add(actor=_user(request), article=article, upload=upload)
+    attachment_add(actor=signed_in_user(request), article=article, upload=upload)
     back = article.translations.order_by("pk").values_list("pk", flat=True).first()
     return redirect("web:kb-translation", back) if back else redirect("web:kb-index")
 
@@ -322,10 +317,10 @@ def insights(request: HttpRequest) -> HttpResponse:
             ).first()
             if row is None:
                 raise NotFound("no such synonym list")
-            synonym_set_delete(actor=_user(request), synonym_set=row)
+            synonym_set_delete(actor=signed_in_user(request), synonym_set=row)
         else:
             data = valid(SynonymForm(request.POST))
-            synonym_set_save(actor=_user(request), help_center=center, words=data["words"])
+            synonym_set_save(actor=signed_in_user(request), help_center=center, words=data["words"])
         return redirect(f"{reverse('web:kb-insights')}?center={center.pk}")
     return render(
         request,
@@ -350,11 +345,13 @@ def structure(request: HttpRequest) -> HttpResponse:
             category = Category.objects.filter(pk=data["category"], help_center=center).first()
             if category is None:
                 raise InvalidInput("choose a category of this help center")
-            section_save(actor=_user(request), category=category, name=data["name"], slug=data["slug"])
+            section_save(
+                actor=signed_in_user(request), category=category, name=data["name"], slug=data["slug"]
+            )
         else:
             data = valid(CategoryForm(request.POST))
             category_save(
-                actor=_user(request),
+                actor=signed_in_user(request),
                 help_center=center,
                 name=data["name"],
                 slug=data["slug"],
@@ -377,7 +374,7 @@ def structure(request: HttpRequest) -> HttpResponse:
 @agent_view
 def suggestions(request: HttpRequest, conversation_id: int) -> HttpResponse:
     """Articles for the conversation's latest customer message (a partial beside the conversation)."""
-    conversation = conversation_get_for_user(_user(request), conversation_id)
+    conversation = conversation_get_for_user(signed_in_user(request), conversation_id)
     latest = (
         conversation.messages.filter(direction=Message.Direction.INBOUND)
         .order_by("-created_at", "-id")

@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from firstring.accounts.models import User
+from firstring.accounts.access import signed_in_user
 from firstring.routing.selectors import offer_get_for_agent
 from firstring.routing.services import (
     notification_read,
@@ -23,15 +23,10 @@ from firstring.web.forms import PresenceForm, valid
 TEMPLATE = "web/routing_bar.html"
 
 
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
-
-
 def _bar(request: HttpRequest, part: str = "bar") -> HttpResponse:
     if not is_htmx(request):
         return redirect("web:inbox")
-    return render(request, f"{TEMPLATE}#{part}", selectors.routing_bar(user=_user(request)))
+    return render(request, f"{TEMPLATE}#{part}", selectors.routing_bar(user=signed_in_user(request)))
 
 
 @require_GET
@@ -44,15 +39,15 @@ def offers(request: HttpRequest) -> HttpResponse:
 @agent_view
 def set_presence(request: HttpRequest) -> HttpResponse:
     data = valid(PresenceForm(request.POST))
-    presence_set(user=_user(request), presence=data["presence"])
+    presence_set(user=signed_in_user(request), presence=data["presence"])
     return _bar(request)
 
 
 @require_POST
 @agent_view
 def accept(request: HttpRequest, task_id: int) -> HttpResponse:
-    task = offer_get_for_agent(user=_user(request), task_id=task_id)
-    offer_accept(task=task, agent=_user(request))
+    task = offer_get_for_agent(user=signed_in_user(request), task_id=task_id)
+    offer_accept(task=task, agent=signed_in_user(request))
     url = reverse("web:conversation", args=[task.conversation_id])
     if is_htmx(request):
         response = HttpResponse(status=204)
@@ -64,8 +59,8 @@ def accept(request: HttpRequest, task_id: int) -> HttpResponse:
 @require_POST
 @agent_view
 def decline(request: HttpRequest, task_id: int) -> HttpResponse:
-    task = offer_get_for_agent(user=_user(request), task_id=task_id)
-    offer_decline(task=task, agent=_user(request))
+    task = offer_get_for_agent(user=signed_in_user(request), task_id=task_id)
+    offer_decline(task=task, agent=signed_in_user(request))
     return _bar(request, "offers")
 
 
@@ -79,7 +74,7 @@ def notifications(request: HttpRequest) -> HttpResponse:
 @agent_view
 def notification_open(request: HttpRequest, notification_id: int) -> HttpResponse:
     """Mark it read and go where it points (only our own paths: a notification's url is ours)."""
-    notification = notification_read(user=_user(request), notification_id=notification_id)
+    notification = notification_read(user=signed_in_user(request), notification_id=notification_id)
     url = (
         notification.url if notification.url.startswith("/") and not notification.url.startswith("//") else ""
     )
@@ -89,5 +84,5 @@ def notification_open(request: HttpRequest, notification_id: int) -> HttpRespons
 @require_POST
 @agent_view
 def notifications_clear(request: HttpRequest) -> HttpResponse:
-    notifications_read_all(user=_user(request))
+    notifications_read_all(user=signed_in_user(request))
     return _bar(request, "notifications")
