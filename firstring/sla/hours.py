@@ -107,6 +107,18 @@ def business_add(hours: Hours, start: datetime, working: timedelta) -> datetime:
     raise InvalidInput("the calendar is open too little to reach this target within three years")
 
 
+def is_open(hours: Hours, at: datetime) -> bool:
+    """Whether the calendar is open at the instant `at`."""
+    day = at.astimezone(hours.zone).date()
+    # An interval may run past local midnight only as 24:00, so the day before never reaches into `at`.
+    if day in hours.holidays:
+        return False
+    return any(
+        _instant(day, opens, hours.zone) <= at < _instant(day, closes, hours.zone)
+        for opens, closes in hours.weekly.get(day.weekday(), ())
+    )
+
+
 def business_between(hours: Hours, start: datetime, end: datetime) -> timedelta:
     """Open time between two instants (what a report counts as time taken in business hours)."""
     total = timedelta(0)

@@ -16,6 +16,9 @@ A definition (JSON, stored in PhoneMenu.definition):
         {"key": "3", "keywords": ["delivery"], "action": "answer", "text": "Orders ship within two days."}
       ],
       "hours_message": "We answer the phone from 8 to 6, Monday to Friday.",
+      "calendar": "Office hours",                    optional: a business calendar (the SLA app's);
+      "closed_message": "We are closed right now.",  outside its hours callers hear this and leave a
+                                                     message, which becomes a conversation
       "human": {"team": "support", "skills": []},    the queue 0 and "agent" go to
       "timeout_seconds": 5
     }
@@ -39,6 +42,7 @@ OPTION_KEYS = tuple("123456789*#")
 MAX_TEXT = 1000
 # An input nobody understood is repeated once; the second miss in a row goes to a person.
 MISSES_BEFORE_HUMAN = 2
+CLOSED_MESSAGE = "We are closed right now. Please leave a message after the tone and we will call you back."
 
 DEFAULT_MENU: dict[str, Any] = {
     "greeting": "Thank you for calling.",
@@ -100,11 +104,16 @@ def _words(value: object, where: str) -> list[str]:
 
 
 def menu_validate(
-    definition: object, *, teams: set[str] | None = None, skills: set[str] | None = None
+    definition: object,
+    *,
+    teams: set[str] | None = None,
+    skills: set[str] | None = None,
+    calendars: set[str] | None = None,
 ) -> dict[str, Any]:
     """The definition in canonical form, or InvalidInput (422) saying what is wrong and where.
 
-    `teams` (slugs) and `skills` (names, lower case), when given, are what queues may name.
+    `teams` (slugs) and `skills` (names, lower case), when given, are what queues may name;
+    `calendars` (names) what the menu's calendar may be.
     """
     if not isinstance(definition, dict):
         raise InvalidInput("the menu must be a JSON object")
@@ -114,6 +123,8 @@ def menu_validate(
         "prompt",
         "options",
         "hours_message",
+        "calendar",
+        "closed_message",
         "human",
         "timeout_seconds",
     }
@@ -123,7 +134,12 @@ def menu_validate(
         "greeting": _text(definition.get("greeting"), "greeting"),
         "prompt": _text(definition.get("prompt"), "prompt"),
         "hours_message": _text(definition.get("hours_message"), "hours_message", required=False),
+        "calendar": _text(definition.get("calendar"), "calendar", required=False),
+        "closed_message": _text(definition.get("closed_message"), "closed_message", required=False)
+        or CLOSED_MESSAGE,
     }
+    if menu["calendar"] and calendars is not None and menu["calendar"] not in calendars:
+        raise InvalidInput(f"calendar: no business calendar is named {menu['calendar']!r}")
     timeout = definition.get("timeout_seconds", 5)
     if type(timeout) is not int or not 1 <= timeout <= 30:
         raise InvalidInput("timeout_seconds must be a whole number from 1 to 30")

@@ -26,6 +26,9 @@ from firstring.lib.errors import Forbidden, InvalidInput
 from firstring.routing.models import RoutingTask
 from firstring.routing.services import route_waiting, task_cancel, task_enqueue
 from firstring.routing.services.queue import language_skill
+from firstring.sla.hours import is_open
+from firstring.sla.models import BusinessCalendar
+from firstring.sla.services import calendar_hours
 from firstring.voice.gateway import GatewayError, gateway_for
 from firstring.voice.menu import DEFAULT_MENU, Queue, Step, menu_next, menu_start, menu_validate
 from firstring.voice.models import AgentLine, Call, CallEvent, PhoneMenu
@@ -51,6 +54,7 @@ def phone_menu_set(*, channel: Channel, definition: object) -> PhoneMenu:
         definition,
         teams=set(Team.objects.values_list("slug", flat=True)),
         skills={name.lower() for name in Skill.objects.values_list("name", flat=True)},
+        calendars=set(BusinessCalendar.objects.values_list("name", flat=True)),
     )
     with transaction.atomic():
         stored, _ = PhoneMenu.objects.select_for_update().get_or_create(channel=channel)
@@ -117,7 +121,23 @@ def call_incoming(
     except IntegrityError:
         stored = Call.objects.get(channel=channel, external_id=external_id)
         return stored, _replayed_start(stored)
+    menu = phone_menu_for(channel)
+    if _closed(menu, at):
+        # Nobody is in: the caller hears why and leaves a message, which becomes their conversation.
+        call = call_voicemail(call=call, reason="outside business hours")
+        return call, Step(state=call.menu_state, say=[menu["greeting"], menu["closed_message"]])
     return call, step
+
+
+def _closed(menu: dict[str, Any], at: datetime) -> bool:
+    """Whether the menu's business calendar is closed at `at` (no calendar: always open)."""
+    if not menu.get("calendar"):
+        return False
+    calendar = BusinessCalendar.objects.prefetch_related("holidays").filter(name=menu["calendar"]).first()
+    if calendar is None:
+        logger.warning("the phone menu's calendar %r no longer exists; answering as open", menu["calendar"])
+        return False
+    return not is_open(calendar_hours(calendar), at)
 
 
 def _replayed_start(call: Call) -> Step | None:

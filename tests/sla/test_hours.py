@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from firstring.lib.errors import InvalidInput
-from firstring.sla.hours import Hours, business_add, business_between, weekly_parse
+from firstring.sla.hours import Hours, business_add, business_between, is_open, weekly_parse
 
 BERLIN = ZoneInfo("Europe/Berlin")
 OFFICE = {day: [["09:00", "17:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
@@ -42,6 +42,20 @@ def test_weekends_and_holidays_are_skipped():
     # Monday is a holiday: the clock runs on from Tuesday 09:00.
     due = business_add(office(date(2026, 11, 30)), friday_evening, timedelta(hours=1))
     assert due == local(2026, 12, 1, 9, 30)
+
+
+def test_open_or_closed_at_an_instant():
+    hours = office(date(2026, 11, 26))
+    assert is_open(hours, local(2026, 11, 24, 9, 0)) and is_open(hours, local(2026, 11, 24, 16, 59))
+    assert not is_open(hours, local(2026, 11, 24, 17, 0))  # closing time is closed
+    assert not is_open(hours, local(2026, 11, 24, 8, 59))
+    assert not is_open(hours, local(2026, 11, 26, 12, 0))  # a holiday
+    assert not is_open(hours, local(2026, 11, 28, 12, 0))  # a Saturday
+    # The calendar's zone decides: 08:30 UTC is 09:30 in Berlin.
+    assert is_open(hours, datetime(2026, 11, 24, 8, 30, tzinfo=UTC))
+    # Open until midnight: the last minute counts, the next day's midnight does not.
+    late = office(weekly={"tue": [["20:00", "24:00"]]})
+    assert is_open(late, local(2026, 11, 24, 23, 59)) and not is_open(late, local(2026, 11, 25, 0, 0))
 
 
 def test_a_message_at_night_is_due_from_the_morning():

@@ -7,19 +7,27 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from xml.etree import ElementTree
+from zoneinfo import ZoneInfo
 
+import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from firstring.accounts.models import Team, User
 from firstring.channels.models import Channel
 from firstring.conversations.models import Message
+from firstring.lib.errors import InvalidInput
 from firstring.routing.models import RoutingTask
 from firstring.routing.services import offer_accept, route_waiting, tasks_for_messages
+from firstring.sla.hours import WEEKDAYS
+from firstring.sla.models import BusinessCalendar, Holiday
+from firstring.voice.menu import CLOSED_MESSAGE
 from firstring.voice.models import Call, CallEvent
 from firstring.voice.selectors import call_metrics
+from firstring.voice.services import phone_menu_set
 from tests.conftest import make_api_caller
-from tests.voice.conftest import SITE
+from tests.voice.conftest import MENU, SITE
 from tests.voice.twilio_voice_peer import VoicePeer, call_sid, params, sign
 
 Hook = Callable[..., Any]
@@ -321,6 +329,33 @@ def test_a_long_wait_leaves_a_voicemail_that_becomes_a_message(hook: Hook, phone
     assert voicemail.count() == 1
     assert "&lt;b&gt;" in voicemail.get().html  # the transcript is the caller's text: escaped
     assert call_metrics().voicemail == 1
+
+
+def test_outside_business_hours_the_caller_leaves_a_message(hook: Hook, phone: Channel) -> None:
+    # The number keeps office hours; today is a holiday, so nobody is in.
+    office = BusinessCalendar.objects.create(
+        name="Office", time_zone="Europe/Berlin", hours={day: [["00:00", "24:00"]] for day in WEEKDAYS}
+    )
+    phone_menu_set(channel=phone, definition={**MENU, "calendar": "Office"})
+    holiday = Holiday.objects.create(
+        calendar=office, date=timezone.localdate(timezone.now(), ZoneInfo(office.time_zone))
+    )
+
+    answer = twiml(hook("incoming", params(call_sid(20), CallStatus="ringing")))
+    said = [say.text for say in answer.findall("Say")]
+    assert said == ["Thanks for calling Acme.", CLOSED_MESSAGE]
+    assert answer.find("Gather") is None and answer.find("Record") is not None
+    call = Call.objects.get(external_id=call_sid(20))
+    assert call.status == Call.Status.VOICEMAIL and call.routing_task is None
+    assert call.events.get(kind="voicemail").data == {"reason": "outside business hours"}
+
+    # Open again: the menu answers.
+    holiday.delete()
+    answer = twiml(hook("incoming", params(call_sid(21), CallStatus="ringing")))
+    assert answer.find("Gather") is not None and answer.find("Record") is None
+    # A calendar that does not exist is refused with a reason.
+    with pytest.raises(InvalidInput, match="no business calendar is named 'Shop'"):
+        phone_menu_set(channel=phone, definition={**MENU, "calendar": "Shop"})
 
 
 def test_the_admin_page_says_which_urls_to_give_twilio(

@@ -155,6 +155,8 @@ def _menu_twiml(call: Call, step: Step) -> VoiceResponse:
         _say(response, text, language)
     if call.status == Call.Status.QUEUED:
         return _enqueue(response, call)
+    if call.status == Call.Status.VOICEMAIL:
+        return _record_voicemail(response, call.channel)
     if call.status != Call.Status.MENU:
         response.hangup()
         return response
@@ -260,17 +262,23 @@ def left(request: HttpRequest, channel: Channel) -> HttpResponse:
     elif result == "leave":
         services.call_voicemail(call=call, reason="waited too long")
         response.say("Nobody can take your call right now. Please leave a message after the tone.")
-        response.record(
-            max_length=VOICEMAIL_MAX_SECONDS,
-            play_beep=True,
-            transcribe=True,
-            transcribe_callback=hook_url(channel, "transcription"),
-            recording_status_callback=hook_url(channel, "recording"),
-            recording_status_callback_method="POST",
-            action=hook_url(channel, "status"),
-            method="POST",
-        )
+        _record_voicemail(response, channel)
     return _twiml(response)
+
+
+def _record_voicemail(response: VoiceResponse, channel: Channel) -> VoiceResponse:
+    """Record the caller's message; its transcript becomes their message in the conversation."""
+    response.record(
+        max_length=VOICEMAIL_MAX_SECONDS,
+        play_beep=True,
+        transcribe=True,
+        transcribe_callback=hook_url(channel, "transcription"),
+        recording_status_callback=hook_url(channel, "recording"),
+        recording_status_callback_method="POST",
+        action=hook_url(channel, "status"),
+        method="POST",
+    )
+    return response
 
 
 @_signed
