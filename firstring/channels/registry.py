@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from firstring.channels.models import Channel
     from firstring.conversations.models import Message
+    from firstring.customers.identities import IdentityClaim
     from firstring.customers.models import Identity
 
 
@@ -52,6 +53,10 @@ class ChannelKind:
     # Why a reply through the channel to the identity is refused now ("" when it is not): a number that
     # texted STOP … `reply_send` refuses such replies and the conversation page shows the reason.
     reply_block: Callable[[Channel, Identity], str] | None = None
+    # How a customer answers a survey here (the surveys app words the question to fit): "link" to the
+    # public survey page (e-mail), "reply" with the number (SMS), "card" with buttons (the chat widget);
+    # "" asks no survey through this kind.
+    survey_way: str = ""
 
 
 _KINDS: dict[str, ChannelKind] = {}
@@ -96,6 +101,21 @@ def reply_blocked(channel: Channel, recipient: Identity) -> str:
     """Why a reply through `channel` to `recipient` would be refused, or "" when it may be sent."""
     check = get_kind(channel.kind).reply_block
     return check(channel, recipient) if check is not None else ""
+
+
+# Apps that wait for a customer's short answer (a survey's score texted back) see an inbound text
+# before it is stored as a message: (channel, sender, text, external id) -> True when taken as an answer.
+AnswerTaker = Callable[["Channel", "IdentityClaim", str, str], bool]
+_ANSWER_TAKERS: dict[str, AnswerTaker] = {}
+
+
+def register_answer_taker(name: str, taker: AnswerTaker) -> None:
+    _ANSWER_TAKERS[name] = taker
+
+
+def answer_taken(*, channel: Channel, claim: IdentityClaim, text: str, external_id: str) -> bool:
+    """Whether an app took this inbound text as the answer it waits for; then it is no message."""
+    return any(taker(channel, claim, text, external_id) for taker in _ANSWER_TAKERS.values())
 
 
 def all_kinds() -> list[ChannelKind]:

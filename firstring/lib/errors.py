@@ -23,3 +23,7 @@ class Conflict(DomainError):
 
 class TooLarge(DomainError):
     status_code = 413
+
+
+class Gone(DomainError):
+    status_code = 410

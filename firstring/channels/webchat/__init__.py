@@ -55,4 +55,8 @@ Embed the chat on a site:
    Their chats then join their customer history; without a valid hash they stay anonymous visitors.
 """
 
-register(ChannelKind(kind="chat", label="Web chat", icon="💬", sender=send, setup_help=SETUP_HELP))
+register(
+    ChannelKind(
+        kind="chat", label="Web chat", icon="💬", sender=send, setup_help=SETUP_HELP, survey_way="card"
+    )
+)
