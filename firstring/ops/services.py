@@ -79,7 +79,7 @@ _nps_checked_at = 0.0
 def _ask_for_nps() -> None:
     # Looking for customers to ask reads recent resolved conversations: once in a while, not every beat.
     global _nps_checked_at
-    if time.monotonic() - _nps_checked_at < settings.FIRSTRING_NPS_CHECK_SECONDS and _nps_checked_at:
+    if _nps_checked_at and time.monotonic() - _nps_checked_at < settings.FIRSTRING_NPS_CHECK_SECONDS:
         return
     _nps_checked_at = time.monotonic()
     from firstring.surveys.services import nps_schedule

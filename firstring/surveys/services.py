@@ -128,6 +128,7 @@ def nps_schedule(*, now: datetime | None = None, limit: int = 200) -> int:
             channel__enabled=True,
             identity__isnull=False,
         )
+        .exclude(channel_id__in=_channels_without_surveys())
         .filter(~Exists(asked))
         .order_by("customer_id", "-resolved_at")
         .values_list("pk", "customer_id")[: limit * 5]
@@ -146,6 +147,12 @@ def _kinds_with_a_way() -> list[str]:
     from firstring.channels.registry import all_kinds
 
     return [kind.kind for kind in all_kinds() if kind.survey_way]
+
+
+def _channels_without_surveys() -> list[int]:
+    """Channels whose config turns surveys off (a handful of rows: read whole, not asked of JSON in SQL)."""
+    channels = Channel.objects.filter(kind__in=_kinds_with_a_way()).values_list("pk", "config")
+    return [pk for pk, config in channels if isinstance(config, dict) and config.get("surveys") is False]
 
 
 def _ask(conversation: Conversation, kind: str, *, now: datetime | None = None) -> SurveyRequest:
@@ -349,8 +356,6 @@ def _follow_up(request: SurveyRequest, answer: SurveyAnswer) -> Conversation | N
     metadata: dict[str, Any] = {
         "survey": {"request": request.pk, "score": answer.score, "kind": request.kind},
         "follow_up_of": original.pk,
-        # Channel-neutral: nothing automatic may answer it (no auto-reply, no survey loop).
-        "auto_submitted": True,
     }
     result = receive_message(
         Inbound(

@@ -67,13 +67,18 @@ def test_nps_asks_recent_customers_once_per_interval(
     assert nps_schedule() == 1
 
 
-def test_nps_is_off_unless_enabled(mailbox, settings):
-    settings.FIRSTRING_NPS_ENABLED = False
+def test_nps_is_off_unless_enabled_and_where_a_channel_turns_surveys_off(mailbox, settings, nps_on):
     _resolved(mailbox, "Dana <dana@example.com>", "d1@x", days_ago=2)
+    settings.FIRSTRING_NPS_ENABLED = False
+    assert nps_schedule() == 0 and not SurveyRequest.objects.exists()
+    settings.FIRSTRING_NPS_ENABLED = True
+    mailbox.config = {**mailbox.config, "surveys": False}
+    mailbox.save()
     assert nps_schedule() == 0 and not SurveyRequest.objects.exists()
 
 
-def test_the_worker_runs_the_nps_job(nps_on, mailbox):
+def test_the_worker_runs_the_nps_job(nps_on, mailbox, settings):
+    settings.FIRSTRING_NPS_CHECK_SECONDS = 0  # every beat, not once an hour
     _resolved(mailbox, "Dana <dana@example.com>", "d1@x", days_ago=2)
     [job] = [job for name, job in PERIODIC_JOBS if name == "nps surveys"]
     job()
