@@ -54,7 +54,8 @@ class ChannelKind:
     # texted STOP … `reply_send` refuses such replies and the conversation page shows the reason.
     reply_block: Callable[[Channel, Identity], str] | None = None
     # How a customer answers a survey here (the surveys app words the question to fit): "link" to the
-    # public survey page (e-mail), "reply" with the number (SMS), "card" with buttons (the chat widget);
+    # public survey page (e-mail), "reply" with the number (SMS), "card" with buttons (the chat widget),
+    # "keys" pressed at the end of a call (asked by the plug-in itself through `survey_question`);
     # "" asks no survey through this kind.
     survey_way: str = ""
 
@@ -116,6 +117,25 @@ def register_answer_taker(name: str, taker: AnswerTaker) -> None:
 def answer_taken(*, channel: Channel, claim: IdentityClaim, text: str, external_id: str) -> bool:
     """Whether an app took this inbound text as the answer it waits for; then it is no message."""
     return any(taker(channel, claim, text, external_id) for taker in _ANSWER_TAKERS.values())
+
+
+# The app that asks surveys, for kinds that ask in their own session (a call's last words): given the
+# channel and conversation, it opens a survey and returns the question to put, or "" for none.
+SurveyAsker = Callable[["Channel", int], str]
+_SURVEY_ASKERS: dict[str, SurveyAsker] = {}
+
+
+def register_survey_asker(name: str, asker: SurveyAsker) -> None:
+    _SURVEY_ASKERS[name] = asker
+
+
+def survey_question(*, channel: Channel, conversation_id: int) -> str:
+    """The survey question to put to the customer now (answered through `answer_taken`), or ""."""
+    for asker in _SURVEY_ASKERS.values():
+        question = asker(channel, conversation_id)
+        if question:
+            return question
+    return ""
 
 
 def all_kinds() -> list[ChannelKind]:

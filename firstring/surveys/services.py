@@ -83,9 +83,29 @@ def survey_request_csat(*, conversation_id: int) -> SurveyRequest | None:
         existing = SurveyRequest.objects.filter(conversation=conversation, kind=Kind.CSAT).first()
         if existing is not None:
             return existing
-        if not _survey_way(conversation.channel) or conversation.identity_id is None:
+        way = _survey_way(conversation.channel)
+        # "keys": the channel asks in its own session (the end of a call), never by a message later.
+        if way in ("", "keys") or conversation.identity_id is None:
             return None
         return _ask(conversation, Kind.CSAT)
+
+
+def session_asker(channel: Channel, conversation_id: int) -> str:
+    """The registry's survey asker: open a CSAT survey the channel puts itself (a call's key press)."""
+    if not settings.FIRSTRING_CSAT_ENABLED or _survey_way(channel) != "keys":
+        return ""
+    now = timezone.now()
+    with transaction.atomic():
+        conversation = Conversation.objects.select_for_update().filter(pk=conversation_id).first()
+        if conversation is None or conversation.identity_id is None:
+            return ""
+        if SurveyRequest.objects.filter(conversation=conversation, kind=Kind.CSAT).exists():
+            return ""
+        request = _request(conversation, Kind.CSAT, now=now)
+        request.status = SurveyRequest.Status.SENT
+        request.sent_at = now
+        request.save()
+    return invitation(request, way="keys")[0]
 
 
 def survey_request_nps(*, conversation_id: int, now: datetime | None = None) -> SurveyRequest | None:
@@ -93,7 +113,9 @@ def survey_request_nps(*, conversation_id: int, now: datetime | None = None) -> 
     now = now or timezone.now()
     with transaction.atomic():
         conversation = Conversation.objects.select_related("channel").filter(pk=conversation_id).first()
-        if conversation is None or conversation.identity_id is None or not _survey_way(conversation.channel):
+        if conversation is None or conversation.identity_id is None:
+            return None
+        if _survey_way(conversation.channel) in ("", "keys"):
             return None
         # One NPS survey per customer and interval, whatever the number of workers scheduling.
         Customer.objects.select_for_update().filter(pk=conversation.customer_id).first()
@@ -144,9 +166,10 @@ def nps_schedule(*, now: datetime | None = None, limit: int = 200) -> int:
 
 
 def _kinds_with_a_way() -> list[str]:
+    """Kinds that carry a survey as a message (not those that ask in a session of their own)."""
     from firstring.channels.registry import all_kinds
 
-    return [kind.kind for kind in all_kinds() if kind.survey_way]
+    return [kind.kind for kind in all_kinds() if kind.survey_way and kind.survey_way != "keys"]
 
 
 def _channels_without_surveys() -> list[int]:
@@ -158,19 +181,7 @@ def _channels_without_surveys() -> list[int]:
 def _ask(conversation: Conversation, kind: str, *, now: datetime | None = None) -> SurveyRequest:
     """Store the request and its invitation (queued in the outbox), or the reason it cannot be sent."""
     now = now or timezone.now()
-    insight = ConversationInsight.objects.filter(conversation=conversation).values_list("topic_id", flat=True)
-    request = SurveyRequest(
-        kind=kind,
-        conversation=conversation,
-        customer_id=conversation.customer_id,
-        agent_id=conversation.assignee_id,
-        team_id=conversation.team_id,
-        channel_id=conversation.channel_id,
-        topic_id=insight.first(),
-        token=secrets.token_urlsafe(24),
-        created_at=now,
-        expires_at=now + timedelta(days=settings.FIRSTRING_SURVEY_EXPIRY_DAYS),
-    )
+    request = _request(conversation, kind, now=now)
     try:
         with transaction.atomic():
             request.save()
@@ -208,6 +219,23 @@ def _ask(conversation: Conversation, kind: str, *, now: datetime | None = None) 
     return request
 
 
+def _request(conversation: Conversation, kind: str, *, now: datetime) -> SurveyRequest:
+    """A new request about the conversation as it stands: its agent, team, channel and main topic."""
+    topic = ConversationInsight.objects.filter(conversation=conversation).values_list("topic_id", flat=True)
+    return SurveyRequest(
+        kind=kind,
+        conversation=conversation,
+        customer_id=conversation.customer_id,
+        agent_id=conversation.assignee_id,
+        team_id=conversation.team_id,
+        channel_id=conversation.channel_id,
+        topic_id=topic.first(),
+        token=secrets.token_urlsafe(24),
+        created_at=now,
+        expires_at=now + timedelta(days=settings.FIRSTRING_SURVEY_EXPIRY_DAYS),
+    )
+
+
 def invitation(request: SurveyRequest, *, way: str) -> tuple[str, str]:
     """The invitation's text and HTML, worded for how the channel's customers answer."""
     from django.utils.html import escape
@@ -218,6 +246,8 @@ def invitation(request: SurveyRequest, *, way: str) -> tuple[str, str]:
     low, high = scale[0], scale[-1]
     if way == "reply":
         return (f"{question} Reply with a number from {low} to {high}.", "")
+    if way == "keys":
+        return (f"{question} Press a key from {low} to {high}.", "")
     if way == "card":
         return (question, "")
     buttons = " ".join(f'<a href="{escape(url)}?score={n}">{n}</a>' for n in scale)
@@ -263,7 +293,7 @@ def reply_taker(channel: Channel, claim: IdentityClaim, text: str, external_id: 
 def survey_reply_take(
     *, channel: Channel, claim: IdentityClaim, text: str, external_id: str
 ) -> SurveyAnswer | None:
-    """A text that is just a score, from the number a survey went to, while it is open, is its answer.
+    """A text that is just a score, from the identity a survey went to, while it is open, is its answer.
 
     None: not an answer (anything else, no open survey, a number off the scale); the text is then
     an ordinary message. A redelivered text (same external id) returns the answer it gave.
@@ -280,9 +310,9 @@ def survey_reply_take(
             channel=channel,
             status=SurveyRequest.Status.SENT,
             expires_at__gt=timezone.now(),
-            message__recipient__kind=claim.kind,
-            message__recipient__network=claim.network,
-            message__recipient__value=claim.value,
+            conversation__identity__kind=claim.kind,
+            conversation__identity__network=claim.network,
+            conversation__identity__value=claim.value,
         )
         .order_by("-sent_at", "-id")
         .first()

@@ -29,6 +29,8 @@ register(
         routes_inbound=False,
         setup_details=setup_details,
         on_routing=on_routing,
+        # After a completed call the caller is asked to rate it with a key (`dialed`, then `survey`).
+        survey_way="keys",
         setup_help=(
             "Set the Twilio number's voice webhook ('A call comes in') to "
             "<site>/channels/phone/twilio/<slug>/incoming and its status callback to …/status (HTTP POST). "
