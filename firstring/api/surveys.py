@@ -64,6 +64,8 @@ class AnswerQuery(RangeQuery):
     kind: Literal["csat", "nps"] | None = None
     band: Literal["good", "neutral", "bad"] | None = None
     agent: Id | None = None
+    conversation: Id | None = None
+    customer: Id | None = None
     cursor: Cursor | None = None
     limit: Limit = 50
 
@@ -146,6 +148,10 @@ def answer_list(request: HttpRequest, query: Query[AnswerQuery]) -> AnswerPage:
         answers = answers.filter(selectors.BANDS[query.band])
     if query.agent:
         answers = answers.filter(agent_id=query.agent)
+    if query.conversation:
+        answers = answers.filter(request__conversation_id=query.conversation)
+    if query.customer:
+        answers = answers.filter(request__customer_id=query.customer)
     rows, next_cursor = page(answers, ANSWER_ORDER, query.cursor, query.limit)
     return AnswerPage(items=[answer_out(a) for a in rows], next_cursor=next_cursor)
 

@@ -98,3 +98,22 @@ def survey_answers(
     return rows.select_related(
         "request__conversation", "request__customer", "agent", "team", "channel", "topic"
     ).order_by("-answered_at", "-id")[:limit]
+
+
+def conversation_surveys(*, conversation_id: int) -> list[dict[str, Any]]:
+    """The surveys about a conversation and those a low score of it opened, for its page."""
+    rows = SurveyAnswer.objects.filter(
+        Q(request__conversation_id=conversation_id) | Q(follow_up_id=conversation_id)
+    )
+    return [
+        {
+            "kind": answer.kind,
+            "score": answer.score,
+            "high": 5 if answer.kind == Kind.CSAT else 10,
+            "comment": answer.comment,
+            "answered_at": answer.answered_at,
+            "about": answer.request.conversation_id,
+            "follow_up": answer.follow_up_id,
+        }
+        for answer in rows.select_related("request").order_by("answered_at", "id")
+    ]

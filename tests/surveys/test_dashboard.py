@@ -132,6 +132,13 @@ def test_the_api_lists_answers_an_agent_may_see_and_scores_for_managers(answers,
         seen += [item["id"] for item in more["items"]]
         cursor = more["next_cursor"]
     assert sorted(seen) == sorted(SurveyAnswer.objects.values_list("pk", flat=True))
+    first = SurveyAnswer.objects.order_by("id").first()
+    [by_conversation] = as_manager(
+        "get", f"/surveys/answers?conversation={first.request.conversation_id}"
+    ).json()["items"]
+    assert by_conversation["id"] == first.pk
+    by_customer = as_manager("get", f"/surveys/answers?customer={first.request.customer_id}").json()["items"]
+    assert [item["id"] for item in by_customer] == [first.pk]
     good_nps = as_manager("get", "/surveys/answers?kind=nps&band=good").json()["items"]
     assert sorted(item["score"] for item in good_nps) == [9, 10]
     assert good_nps[0]["conversation_id"] and good_nps[0]["agent"]["email"] == "ana@example.com"

@@ -92,11 +92,13 @@ def test_a_resolved_conversation_asks_once_by_email_and_the_page_takes_one_answe
     assert SurveyRequest.objects.filter(conversation=conversation).count() == 1
     assert len(smtp_peer.received) == 1
 
-    # The drill-down shows the comment as text, never as markup.
+    # The drill-down and the conversation's page show the comment as text, never as markup.
     staff = Client()
     staff.force_login(manager)
     page = staff.get("/insights/surveys/?kind=csat").content.decode()
     assert "&lt;script&gt;alert" in page and "<script>alert" not in page
+    page = staff.get(f"/conversations/{conversation.pk}/").content.decode()
+    assert "CSAT 5/5" in page and "&lt;script&gt;alert" in page and "<script>alert" not in page
 
 
 def test_bad_expired_and_invalid_answers_get_clear_4xx(conversation, smtp_peer, resolve):
@@ -123,7 +125,9 @@ def test_bad_expired_and_invalid_answers_get_clear_4xx(conversation, smtp_peer, 
     assert not SurveyAnswer.objects.exists()
 
 
-def test_a_low_score_opens_a_follow_up_for_the_team(conversation, smtp_peer, resolve, billing_team, settle):
+def test_a_low_score_opens_a_follow_up_for_the_team(
+    conversation, smtp_peer, resolve, billing_team, settle, manager
+):
     # The conversation moved to billing; the follow-up goes to billing too, not to the mailbox's team.
     Conversation.objects.filter(pk=conversation.pk).update(team=billing_team)
     resolve(conversation)
@@ -143,6 +147,10 @@ def test_a_low_score_opens_a_follow_up_for_the_team(conversation, smtp_peer, res
     assert message.metadata["follow_up_of"] == conversation.pk
     settle()  # the follow-up is routed like any message; it asks no survey and sends nothing
     assert len(smtp_peer.received) == 1
+    staff = Client()
+    staff.force_login(manager)
+    page = staff.get(f"/conversations/{follow_up.pk}/").content.decode()
+    assert f'Follow-up of <a href="/conversations/{conversation.pk}/">' in page and "CSAT 2/5" in page
 
 
 def test_surveys_can_be_turned_off(conversation, smtp_peer, resolve, settings, mailbox):
