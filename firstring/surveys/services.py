@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
+from django.utils.html import escape
 from django_tasks import task
 
 from firstring.channels.models import Channel
@@ -187,7 +188,7 @@ def _ask(conversation: Conversation, kind: str, *, now: datetime | None = None) 
             request.save()
     except IntegrityError:
         # Asked concurrently (a second worker ran the same task): that one sends it.
-        return SurveyRequest.objects.get(conversation=conversation, kind=kind)
+        return SurveyRequest.objects.filter(conversation=conversation, kind=kind).latest("id")
     text, html = invitation(request, way=_survey_way(conversation.channel))
     try:
         message = reply_send(
@@ -238,8 +239,6 @@ def _request(conversation: Conversation, kind: str, *, now: datetime) -> SurveyR
 
 def invitation(request: SurveyRequest, *, way: str) -> tuple[str, str]:
     """The invitation's text and HTML, worded for how the channel's customers answer."""
-    from django.utils.html import escape
-
     question = QUESTIONS[Kind(request.kind)]
     url = survey_url(request.token)
     scale = SCALES[Kind(request.kind)]
