@@ -83,3 +83,17 @@ def test_the_worker_runs_the_nps_job(nps_on, mailbox, settings):
     [job] = [job for name, job in PERIODIC_JOBS if name == "nps surveys"]
     job()
     assert SurveyRequest.objects.filter(kind="nps").count() == 1
+
+
+def test_the_demo_history_asks_its_made_up_customers_nothing(
+    db, nps_on, settings, settle, django_capture_on_commit_callbacks
+):
+    from firstring.demo.loader import demo_load
+
+    settings.FIRSTRING_CSAT_ENABLED = True
+    with django_capture_on_commit_callbacks(execute=True):
+        demo_load(conversations=20, only_if_empty=True, seed=3)
+    assert Conversation.objects.filter(status="resolved").exists()
+    settle()
+    nps_schedule()
+    assert not SurveyRequest.objects.exists()
