@@ -22,7 +22,7 @@ from django_tasks import task
 
 from firstring.channels.models import Channel
 from firstring.channels.registry import get_kind
-from firstring.conversations.models import Conversation
+from firstring.conversations.models import Conversation, Message
 from firstring.conversations.services import Inbound, conversation_set_team, receive_message, reply_send
 from firstring.customers.identities import IdentityClaim
 from firstring.customers.models import Customer
@@ -294,8 +294,9 @@ def survey_reply_take(
 ) -> SurveyAnswer | None:
     """A text that is just a score, from the identity a survey went to, while it is open, is its answer.
 
-    None: not an answer (anything else, no open survey, a number off the scale); the text is then
-    an ordinary message. A redelivered text (same external id) returns the answer it gave.
+    None: not an answer (anything else, no open survey, a number off the scale, or the customer was
+    sent something else on the channel since the survey); the text is then an ordinary message. A
+    redelivered text (same external id) returns the answer it gave.
     """
     match = _SCORE_RE.fullmatch(text)
     if match is None:
@@ -317,7 +318,7 @@ def survey_reply_take(
         .first()
     )
     score = int(match.group(1))
-    if request is None or score not in SCALES[Kind(request.kind)]:
+    if request is None or score not in SCALES[Kind(request.kind)] or _asked_something_since(request):
         return None
     try:
         return _answer(
@@ -325,6 +326,19 @@ def survey_reply_take(
         )
     except (Conflict, Gone):
         return None
+
+
+def _asked_something_since(request: SurveyRequest) -> bool:
+    """Whether the customer was sent anything on the channel after the survey: a number texted back
+    then may answer that ("reply 1 or 2"), so it is no longer taken as the survey's score."""
+    if request.message_id is None:
+        return False
+    return Message.objects.filter(
+        channel_id=request.channel_id,
+        direction=Message.Direction.OUTBOUND,
+        conversation__customer_id=request.customer_id,
+        pk__gt=request.message_id,
+    ).exists()
 
 
 def _is_low(kind: str, score: int) -> bool:

@@ -106,3 +106,20 @@ def test_an_opted_out_number_is_not_asked(sms, peer, resolve):
     request = SurveyRequest.objects.get()
     assert request.status == "skipped" and "opted out" in request.skipped_reason
     assert peer.requests == []
+
+
+def test_a_digit_after_another_question_on_the_channel_answers_that_question(
+    asked, sms, agent, settle, django_capture_on_commit_callbacks
+):
+    from firstring.conversations.services import reply_send
+
+    opened = incoming("One more thing: my invoice is wrong")
+    assert post(opened).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        reply_send(
+            conversation=stored(opened).conversation, author=agent, text="Reply 1 for paper, 2 for PDF"
+        )
+    settle()
+    answer = incoming("2")
+    assert post(answer).status_code == 200
+    assert stored(answer).text == "2" and not SurveyAnswer.objects.exists()
