@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "firstring.community",
     "firstring.escalations",
     "firstring.voice",
+    "firstring.surveys",
     "firstring.api",
     "firstring.ops",
     "firstring.web",
@@ -281,6 +282,22 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# Surveys. CSAT (1-5) asks the customer of every resolved conversation once, through its channel (a
+# channel's config "surveys": false turns it off there); NPS (0-10) asks customers with a conversation
+# resolved in the last FIRSTRING_NPS_RECENT_DAYS (and at least FIRSTRING_NPS_AFTER_HOURS ago), at most
+# once per FIRSTRING_NPS_INTERVAL_DAYS each. A survey may be answered for FIRSTRING_SURVEY_EXPIRY_DAYS;
+# a score at or below the LOW limits opens a follow-up conversation for the team.
+FIRSTRING_CSAT_ENABLED = env_bool("FIRSTRING_CSAT_ENABLED", True)
+FIRSTRING_NPS_ENABLED = env_bool("FIRSTRING_NPS_ENABLED", False)
+FIRSTRING_NPS_INTERVAL_DAYS = env_int("FIRSTRING_NPS_INTERVAL_DAYS", 90)
+FIRSTRING_NPS_RECENT_DAYS = env_int("FIRSTRING_NPS_RECENT_DAYS", 30)
+FIRSTRING_NPS_AFTER_HOURS = env_int("FIRSTRING_NPS_AFTER_HOURS", 24)
+# How often (seconds) a worker looks for customers to ask for an NPS score.
+FIRSTRING_NPS_CHECK_SECONDS = env_int("FIRSTRING_NPS_CHECK_SECONDS", 3600)
+FIRSTRING_SURVEY_EXPIRY_DAYS = env_int("FIRSTRING_SURVEY_EXPIRY_DAYS", 7)
+FIRSTRING_SURVEY_LOW_CSAT = env_int("FIRSTRING_SURVEY_LOW_CSAT", 2)
+FIRSTRING_SURVEY_LOW_NPS = env_int("FIRSTRING_SURVEY_LOW_NPS", 6)
 
 # Knowledge base: the largest file or image an editor may attach to an article.
 FIRSTRING_KB_MAX_ATTACHMENT_BYTES = env_int("FIRSTRING_KB_MAX_ATTACHMENT_BYTES", 5 * 1024 * 1024)

@@ -15,6 +15,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("firstring.web.auth_urls")),
     path("listening/", include("firstring.listening.urls")),
+    path("survey/", include("firstring.surveys.urls")),
 ]
 # Channel plug-ins with webhooks or setup pages bring a `urls` module: served under /channels/<kind>/.
 for _plugin in settings.FIRSTRING_CHANNEL_PLUGINS:

@@ -113,7 +113,9 @@ def test_dashboards_annotate_the_history_and_answer_every_page(own_database):
     assert result["insights_rows"]["signals"] == result["insights_rows"]["topics"] == inbound
     assert result["insights_rows"]["conversations"] == 30
     assert result["rollup_rows"] > 0
-    assert result["requests"] == len(dashboards_bench.pages(1, 1, 1))
+    assert result["insights_rows"]["survey_answers"] > 0
+    assert result["insights_rows"]["survey_requests"] > result["insights_rows"]["survey_answers"]
+    assert result["requests"] == len(dashboards_bench.pages(1, 1, 1, 1))
     assert result["p95_ms"] > 0
 
 

@@ -23,6 +23,7 @@ from firstring.api.insights import router as insights_router
 from firstring.api.me import router as me_router
 from firstring.api.messages import router as messages_router
 from firstring.api.phone_menus import router as phone_menus_router
+from firstring.api.surveys import router as surveys_router
 from firstring.api.teams import router as teams_router
 from firstring.api.users import router as users_router
 from firstring.lib.errors import DomainError
@@ -115,4 +116,5 @@ api.add_router("/articles", articles_router, tags=["knowledge"])
 api.add_router("/phone-menus", phone_menus_router, tags=["phone"])
 api.add_router("/calls", calls_router, tags=["phone"])
 api.add_router("/insights", insights_router, tags=["insights"])
+api.add_router("/surveys", surveys_router, tags=["surveys"])
 api.add_router("", escalations_router, tags=["escalations"])

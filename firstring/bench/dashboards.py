@@ -5,9 +5,12 @@ default, COPY on PostgreSQL), then what the insights pipeline would have stored 
 customer text is read once by the real classifiers (tone, topics against ten named topics, language,
 urgency) and each inbound message gets its text's results (COPY again, since running the pipeline a
 million times is `bench ingest`'s business), each conversation its `ConversationInsight`, and the
-rollup is rebuilt day by day as the pipeline would leave it (`rollup_seconds`). Then it times real
-requests as a manager through Django's whole stack: the dashboard over 7, 30, 90 and 180 days with
-and without filters, drill-downs and CSV exports of the tables. `p95_ms` is over all of them.
+rollup is rebuilt day by day as the pipeline would leave it (`rollup_seconds`). Surveys as the
+surveys app would have stored them: a CSAT request for every resolved conversation, a third of them
+answered (mostly 4s and 5s), and an NPS request and answer for a tenth of the customers. Then it
+times real requests as a manager through Django's whole stack: the dashboard (tone, topics, lift,
+CSAT and NPS) over 7, 30, 90 and 180 days with and without filters, drill-downs (conversations and
+survey answers) and CSV exports of the tables. `p95_ms` is over all of them.
 """
 
 from __future__ import annotations
@@ -151,6 +154,69 @@ def annotate(*, seed: int) -> dict[str, Any]:
     return counts
 
 
+def surveys(*, seed: int) -> dict[str, int]:
+    """CSAT for every resolved conversation (a third answered), NPS for a tenth of the customers."""
+    import random
+
+    from firstring.conversations.models import Conversation
+    from firstring.insights.models import ConversationInsight
+    from firstring.surveys.models import SurveyAnswer, SurveyRequest
+
+    rng = random.Random(seed)
+    topics = dict(ConversationInsight.objects.values_list("conversation_id", "topic_id"))
+    resolved = list(
+        Conversation.objects.filter(status="resolved")
+        .order_by("id")
+        .values_list("id", "customer_id", "assignee_id", "team_id", "channel_id", "resolved_at")
+    )
+    nps_customers: set[int] = set()
+    planned: list[tuple[Any, ...]] = []
+    for cid, customer, assignee, team, channel, resolved_at in resolved:
+        assert resolved_at is not None
+        kinds = ["csat"]
+        if customer % 10 == 0 and customer not in nps_customers:
+            nps_customers.add(customer)
+            kinds.append("nps")
+        for kind in kinds:
+            answered = kind == "nps" or rng.random() < 0.33
+            at = resolved_at + timedelta(hours=rng.uniform(0.1, 48))
+            planned.append(
+                (kind, "answered" if answered else "sent", cid, customer, assignee, team, channel,
+                 topics.get(cid), f"bench-{kind}-{cid}", resolved_at, resolved_at,
+                 at if answered else None, resolved_at + timedelta(days=7))
+            )  # fmt: skip
+    requests = bulk_load(
+        SurveyRequest,
+        ["kind", "status", "conversation_id", "customer_id", "agent_id", "team_id", "channel_id", "topic_id",
+         "token", "created_at", "sent_at", "answered_at", "expires_at"],
+        planned,
+    )  # fmt: skip
+    answered_rows = list(
+        SurveyRequest.objects.filter(status="answered").values_list(
+            "id", "kind", "channel_id", "team_id", "agent_id", "topic_id", "answered_at"
+        )
+    )
+
+    def answer_rows() -> Iterable[tuple[Any, ...]]:
+        for rid, kind, channel, team, agent, topic, at in answered_rows:
+            if kind == "csat":
+                score = rng.choices(range(1, 6), weights=[5, 7, 13, 30, 45])[0]
+            else:
+                score = rng.choices(range(11), weights=[2, 1, 2, 2, 3, 4, 6, 12, 18, 22, 28])[0]
+            comment = "" if rng.random() < 0.7 else "The parcel took a week, but the agent was kind."
+            yield (rid, kind, channel, team, agent, topic, score, comment, "page", at)
+
+    answers = bulk_load(
+        SurveyAnswer,
+        ["request_id", "kind", "channel_id", "team_id", "agent_id", "topic_id", "score", "comment", "via",
+         "answered_at"],
+        answer_rows(),
+    )  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    return {"survey_requests": requests, "survey_answers": answers}
+
+
 def _json_rows(rows: Iterable[tuple[Any, ...]], column: int) -> Iterable[tuple[Any, ...]]:
     import json
 
@@ -158,7 +224,7 @@ def _json_rows(rows: Iterable[tuple[Any, ...]], column: int) -> Iterable[tuple[A
         yield (*row[:column], json.dumps(row[column]), *row[column + 1 :])
 
 
-def pages(topic_id: int, channel_id: int, team_id: int) -> list[str]:
+def pages(topic_id: int, channel_id: int, team_id: int, agent_id: int) -> list[str]:
     today = timezone.localdate()
 
     def span(days: int) -> str:
@@ -179,6 +245,10 @@ def pages(topic_id: int, channel_id: int, team_id: int) -> list[str]:
         f"/insights/export/tone.csv?{span(180)}",
         f"/insights/export/topics.csv?{span(90)}",
         f"/insights/export/lift-agent.csv?{span(90)}",
+        f"/insights/surveys/?{span(30)}&band=bad",
+        f"/insights/surveys/?{span(180)}&kind=csat&agent={agent_id}",
+        f"/insights/export/surveys-agent.csv?{span(180)}",
+        f"/insights/export/survey-answers.csv?{span(30)}&kind=nps",
     ]
 
 
@@ -207,6 +277,7 @@ def main(argv: list[str]) -> dict[str, Any]:
         load_seconds = time.perf_counter() - began
         began = time.perf_counter()
         counts = annotate(seed=args.seed)
+        counts.update(surveys(seed=args.seed))
         annotate_seconds = time.perf_counter() - began
         today = timezone.localdate()
         began = time.perf_counter()
@@ -220,7 +291,8 @@ def main(argv: list[str]) -> dict[str, Any]:
         channel = Channel.objects.order_by("pk").first()
         team = Team.objects.order_by("pk").first()
         assert topic is not None and channel is not None and team is not None
-        timings, worst = _time(client, pages(topic.pk, channel.pk, team.pk), args.rounds)
+        agent = data["agent"]
+        timings, worst = _time(client, pages(topic.pk, channel.pk, team.pk, agent.pk), args.rounds)
         messages = Message.objects.count()
 
     slowest = sorted(worst.items(), key=lambda item: -item[1])[:5]

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from firstring.channels.models import Channel
     from firstring.conversations.models import Message
+    from firstring.customers.identities import IdentityClaim
     from firstring.customers.models import Identity
 
 
@@ -57,6 +58,11 @@ class ChannelKind:
     live: bool = False
     # The agents among these in a live interaction of this kind now (talking on a call).
     agents_engaged: Callable[[Collection[int]], set[int]] | None = None
+    # How a customer answers a survey here (the surveys app words the question to fit): "link" to the
+    # public survey page (e-mail), "reply" with the number (SMS), "card" with buttons (the chat widget),
+    # "keys" pressed at the end of a call (asked by the plug-in itself through `survey_question`);
+    # "" asks no survey through this kind.
+    survey_way: str = ""
 
 
 _KINDS: dict[str, ChannelKind] = {}
@@ -110,6 +116,40 @@ def reply_blocked(channel: Channel, recipient: Identity) -> str:
     """Why a reply through `channel` to `recipient` would be refused, or "" when it may be sent."""
     check = get_kind(channel.kind).reply_block
     return check(channel, recipient) if check is not None else ""
+
+
+# Apps that wait for a customer's short answer (a survey's score texted back) see an inbound text
+# before it is stored as a message: (channel, sender, text, external id) -> True when taken as an answer.
+AnswerTaker = Callable[["Channel", "IdentityClaim", str, str], bool]
+_ANSWER_TAKERS: dict[str, AnswerTaker] = {}
+
+
+def register_answer_taker(name: str, taker: AnswerTaker) -> None:
+    _ANSWER_TAKERS[name] = taker
+
+
+def answer_taken(*, channel: Channel, claim: IdentityClaim, text: str, external_id: str) -> bool:
+    """Whether an app took this inbound text as the answer it waits for; then it is no message."""
+    return any(taker(channel, claim, text, external_id) for taker in _ANSWER_TAKERS.values())
+
+
+# The app that asks surveys, for kinds that ask in their own session (a call's last words): given the
+# channel and conversation, it opens a survey and returns the question to put, or "" for none.
+SurveyAsker = Callable[["Channel", int], str]
+_SURVEY_ASKERS: dict[str, SurveyAsker] = {}
+
+
+def register_survey_asker(name: str, asker: SurveyAsker) -> None:
+    _SURVEY_ASKERS[name] = asker
+
+
+def survey_question(*, channel: Channel, conversation_id: int) -> str:
+    """The survey question to put to the customer now (answered through `answer_taken`), or ""."""
+    for asker in _SURVEY_ASKERS.values():
+        question = asker(channel, conversation_id)
+        if question:
+            return question
+    return ""
 
 
 def all_kinds() -> list[ChannelKind]:

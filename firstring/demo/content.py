@@ -59,19 +59,22 @@ TAGS = [
 ]
 
 # (slug, kind, name, team slug, config). No channel here has real credentials; the API channel exists.
+# The demo's customers are made up: its channels ask them no surveys ("surveys": false), or resolving
+# the demo history would queue invitations nobody can receive.
 CHANNELS: list[tuple[str, str, str, str, dict[str, Any]]] = [
     ("mail-support", "email", "support@northwind.example", "support",
-     {"address": "support@northwind.example"}),
+     {"address": "support@northwind.example", "surveys": False}),
     ("mail-billing", "email", "billing@northwind.example", "billing",
-     {"address": "billing@northwind.example"}),
+     {"address": "billing@northwind.example", "surveys": False}),
     # The widget may be tried on this installation's own pages (/channels/webchat/web-chat/, as staff).
     ("web-chat", "chat", "Web chat", "support",
      {"widget": "northwind.example", "greeting": "Hi! This is Northwind support. How can we help?",
       "allowed_origins": ["https://northwind.example", "http://127.0.0.1:8000", "http://localhost:8000"],
-      "prechat": {"name": "optional"}, "offline_channel": "mail-support"}),
-    ("phone-main", "phone", "Hotline +1 202-555-0100", "support", {"number": "+12025550100"}),
-    ("sms-main", "sms", "SMS +1 202-555-0101", "support", {"number": "+12025550101"}),
-    ("whatsapp", "whatsapp", "WhatsApp Business", "support", {"number": "+12025550102"}),
+      "prechat": {"name": "optional"}, "offline_channel": "mail-support", "surveys": False}),
+    ("phone-main", "phone", "Hotline +1 202-555-0100", "support",
+     {"number": "+12025550100", "surveys": False}),
+    ("sms-main", "sms", "SMS +1 202-555-0101", "support", {"number": "+12025550101", "surveys": False}),
+    ("whatsapp", "whatsapp", "WhatsApp Business", "support", {"number": "+12025550102", "surveys": False}),
     ("x-northwind", "social", "X @northwind", "social", {"network": "x", "handle": "northwind"}),
     ("bsky-northwind", "social", "Bluesky @northwind.example", "social",
      {"network": "bluesky", "handle": "northwind.example"}),

@@ -17,7 +17,7 @@ LANGUAGE_VALIDATOR = RegexValidator(LANGUAGE_RE, "A language code such as en or 
 # Paths the rest of the application serves; a help center may not take one as its prefix.
 RESERVED_PREFIXES = frozenset(
     {"api", "admin", "accounts", "channels", "conversations", "customers", "routing", "static", "media",
-     "kb", "community", "healthz", "internal", "favicon.ico", "robots.txt"}
+     "kb", "community", "healthz", "internal", "survey", "favicon.ico", "robots.txt"}
 )  # fmt: skip
 
 

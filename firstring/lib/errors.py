@@ -27,3 +27,5 @@ class TooLarge(DomainError):
 
 class RateLimited(DomainError):
     status_code = 429
+class Gone(DomainError):
+    status_code = 410

@@ -85,6 +85,20 @@ def _poll_channels() -> None:
                 logger.exception("polling %s channels failed", kind.kind)
 
 
+_nps_checked_at = 0.0
+
+
+def _ask_for_nps() -> None:
+    # Looking for customers to ask reads recent resolved conversations: once in a while, not every beat.
+    global _nps_checked_at
+    if _nps_checked_at and time.monotonic() - _nps_checked_at < settings.FIRSTRING_NPS_CHECK_SECONDS:
+        return
+    _nps_checked_at = time.monotonic()
+    from firstring.surveys.services import nps_schedule
+
+    nps_schedule()
+
+
 # Jobs run by every worker between tasks; each must be safe to run concurrently in several workers.
 PERIODIC_JOBS: list[tuple[str, Callable[[], None]]] = [
     ("outbox sweep", _sweep_outbox),
@@ -95,6 +109,7 @@ PERIODIC_JOBS: list[tuple[str, Callable[[], None]]] = [
     ("dashboards rollup", _refresh_dashboards),
     ("community bridge", _bridge_community),
     ("channel polls", _poll_channels),
+    ("nps surveys", _ask_for_nps),
 ]
 
 

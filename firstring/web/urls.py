@@ -98,6 +98,7 @@ urlpatterns = [
     ],
     path("insights/", insights.dashboard, name="insights"),
     path("insights/conversations/", insights.drill_down, name="insights-conversations"),
+    path("insights/surveys/", insights.survey_answers, name="insights-surveys"),
     path("insights/export/<slug:table>.csv", insights.export, name="insights-export"),
     path("conversations/<int:conversation_id>/escalate/", escalations.escalate, name="conversation-escalate"),
     path("escalations/", escalations.escalation_list, name="escalations"),

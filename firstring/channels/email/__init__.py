@@ -49,4 +49,14 @@ def _poll() -> object:
     return mailboxes_poll_due()
 
 
-register(ChannelKind(kind="email", label="E-mail", icon="✉", sender=send, poll=_poll, setup_help=SETUP_HELP))
+register(
+    ChannelKind(
+        kind="email",
+        label="E-mail",
+        icon="✉",
+        sender=send,
+        poll=_poll,
+        setup_help=SETUP_HELP,
+        survey_way="link",
+    )
+)

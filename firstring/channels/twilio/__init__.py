@@ -48,6 +48,7 @@ register(
         setup_help=SETUP_HELP,
         setup_details=setup_details,
         reply_block=reply_block,
+        survey_way="reply",
     )
 )
 register(
@@ -59,5 +60,6 @@ register(
         setup_help=SETUP_HELP,
         setup_details=setup_details,
         reply_block=reply_block,
+        survey_way="reply",
     )
 )

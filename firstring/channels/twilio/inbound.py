@@ -1,8 +1,9 @@
 """Twilio's webhooks, once their signature is checked: an incoming message, or a reply's delivery status.
 
 `parse_message` is pure (form parameters in, `IncomingText` out). `twilio_receive` is the whole path of one
-incoming message: it skips a MessageSid stored before, fetches the MMS/WhatsApp media from Twilio's API
-(authenticated, size-limited), hands the message to the receive service and applies an opt-out keyword.
+incoming message: it skips a MessageSid stored before, lets a survey take a score texted back (the
+registry's answer takers), fetches the MMS/WhatsApp media from Twilio's API (authenticated,
+size-limited), hands the message to the receive service and applies an opt-out keyword.
 `twilio_status_apply` turns a StatusCallback into `message_mark_delivery`.
 """
 
@@ -21,6 +22,7 @@ import httpx
 from django.db import transaction
 
 from firstring.channels.models import Channel
+from firstring.channels.registry import answer_taken
 from firstring.channels.twilio.client import (
     TIMEOUT_SECONDS,
     WHATSAPP_PREFIX,
@@ -69,7 +71,8 @@ class IncomingText:
 
 @dataclass(frozen=True)
 class Received:
-    message: Message
+    # None: the text was taken as an answer (a survey's score), not stored as a message.
+    message: Message | None
     created: bool
 
 
@@ -231,6 +234,14 @@ def twilio_receive(*, channel: Channel, params: Mapping[str, str]) -> Received:
     if stored is not None:
         # Twilio delivered it again: no second download, no second keyword.
         return Received(message=stored, created=False)
+    if not incoming.media and answer_taken(
+        channel=channel,
+        claim=IdentityClaim(Identity.Kind.PHONE, incoming.phone),
+        text=incoming.body,
+        external_id=incoming.sid,
+    ):
+        # A survey's score texted back: recorded as the answer, not as a message of a new conversation.
+        return Received(message=None, created=True)
     attachments, skipped = fetch_media(channel, incoming.media)
     metadata: dict[str, Any] = {"twilio": dict(incoming.metadata)}
     text = incoming.body

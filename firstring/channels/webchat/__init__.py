@@ -55,4 +55,14 @@ Embed the chat on a site:
    Their chats then join their customer history; without a valid hash they stay anonymous visitors.
 """
 
-register(ChannelKind(kind="chat", label="Web chat", icon="💬", sender=send, setup_help=SETUP_HELP, live=True))
+register(
+    ChannelKind(
+        kind="chat",
+        label="Web chat",
+        icon="💬",
+        sender=send,
+        setup_help=SETUP_HELP,
+        live=True,
+        survey_way="card",
+    )
+)

@@ -93,6 +93,10 @@ def message_payload(message: Message) -> dict[str, Any]:
     }
     if message.direction == Message.Direction.OUTBOUND:
         payload["agent"] = _agent(message.author_user)
+        survey = (message.metadata or {}).get("survey")
+        if isinstance(survey, dict) and survey.get("path"):
+            # A survey's card: the widget shows a link per score to the survey page.
+            payload["survey"] = {"path": survey["path"], "low": survey["low"], "high": survey["high"]}
     files = [a for a in message.attachments.all() if not a.inline]
     if files:
         payload["files"] = [

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from firstring.accounts.models import Tag, Team, User
-from firstring.conversations import live
+from firstring.conversations import hooks, live
 from firstring.conversations.access import teams_assignable_by
 from firstring.conversations.models import Conversation, ConversationEvent, Message
 from firstring.conversations.services.sla import conversation_sla_apply
@@ -57,6 +57,10 @@ def conversation_set_status(
         ]
         conversation.save(update_fields=fields)
         _record(conversation, actor, ConversationEvent.Kind.STATUS, {"from": previous, "to": status})
+        conversation_id = conversation.pk
+        transaction.on_commit(
+            lambda: hooks.status_changed(conversation_id=conversation_id, previous=previous, status=status)
+        )
     return conversation
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -32,17 +33,20 @@ CLAIM_SECONDS = 120
 def reply_send(
     *,
     conversation: Conversation,
-    author: User,
+    author: User | None,
     text: str,
     html: str = "",
     channel: Channel | None = None,
     recipient: Identity | None = None,
     attachments: Sequence[InboundAttachment] = (),
+    metadata: dict[str, Any] | None = None,
 ) -> Message:
     """Store an outbound reply as queued and hand it to the channel's sender after commit.
 
     `channel` and `recipient` choose another of the customer's channels; by default the reply goes
-    back where the conversation came from.
+    back where the conversation came from. Without an author it is Firstring's own message (a survey):
+    delivered the same way, but it answers nobody, so response times and the customer's wait stay as
+    they were.
     """
     if not text.strip() and not attachments:
         raise InvalidInput("a reply cannot be empty")
@@ -70,22 +74,25 @@ def reply_send(
             recipient=recipient,
             text=text,
             html=sanitize_html(html) if html else text_to_html(text),
+            metadata=metadata or {},
             delivery_status=Message.Delivery.QUEUED,
             next_attempt_at=now,
             created_at=now,
         )
         for attachment in attachments:
             store_attachment(message, attachment)
-        fields = ["last_message_at", "waiting_since", "last_message_excerpt", "message_count", "updated_at"]
-        if conversation.first_response_at is None:
-            conversation.first_response_at = now
-            fields.append("first_response_at")
+        fields = ["last_message_at", "last_message_excerpt", "message_count", "updated_at"]
         conversation.last_message_at = now
-        conversation.waiting_since = None
         conversation.last_message_excerpt = excerpt(text, 200)
         conversation.message_count += 1
         conversation.updated_at = now
-        conversation.save(update_fields=fields + conversation_sla_apply(conversation))
+        if author is not None:
+            if conversation.first_response_at is None:
+                conversation.first_response_at = now
+                fields.append("first_response_at")
+            conversation.waiting_since = None
+            fields += ["waiting_since", *conversation_sla_apply(conversation)]
+        conversation.save(update_fields=fields)
         message_id, conversation_id, team_id = message.pk, conversation.pk, conversation.team_id
         transaction.on_commit(lambda: delivery_enqueue(message_id))
         transaction.on_commit(

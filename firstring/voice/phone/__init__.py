@@ -32,6 +32,8 @@ register(
         on_routing=on_routing,
         live=True,
         agents_engaged=agents_on_calls,
+        # After a completed call the caller is asked to rate it with a key (`dialed`, then `survey`).
+        survey_way="keys",
         setup_help=(
             "Set the Twilio number's voice webhook ('A call comes in') to "
             "<site>/channels/phone/twilio/<slug>/incoming and its status callback to …/status (HTTP POST). "

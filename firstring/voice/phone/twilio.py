@@ -9,7 +9,9 @@ The documented sequence for one inbound call, each a form POST signed with X-Twi
   left         the <Enqueue> action when the caller leaves the queue (QueueResult: hangup, leave …)
   connect      where the REST API redirects the call when an agent accepts: <Dial> to their line
   agent        the dialled line's status callback (answered): the caller's wait ends
-  dialed       the <Dial> action (DialCallStatus, DialCallDuration): over, or back to the queue
+  dialed       the <Dial> action (DialCallStatus, DialCallDuration): over (a survey <Gather> when the
+               surveys app asks one), or back to the queue
+  survey       that <Gather>'s action (Digits): the caller's score, taken by the surveys app
   recording, transcription   a voicemail's recording and transcription callbacks
   status       the call's status callback (CallStatus completed, busy, failed, no-answer, canceled)
 
@@ -37,8 +39,11 @@ from twilio.twiml.voice_response import Dial, Enqueue, Gather, VoiceResponse
 
 from firstring.accounts.models import User
 from firstring.channels.models import Channel
+from firstring.channels.registry import answer_taken, survey_question
 from firstring.channels.twilio.client import MissingCredentials, rest_client
 from firstring.channels.twilio.views import signature_valid
+from firstring.customers.identities import IdentityClaim
+from firstring.customers.models import Identity
 from firstring.lib.errors import DomainError, InvalidInput
 from firstring.voice import services
 from firstring.voice.gateway import GatewayError
@@ -329,12 +334,40 @@ def dialed(request: HttpRequest, channel: Channel) -> HttpResponse:
         services.call_ended(
             call=call, reason="completed", talk_seconds=_int(request.POST.get("DialCallDuration"))
         )
+        # The agent hung up and the caller is still on the line: ask how it went, one key.
+        question = survey_question(channel=channel, conversation_id=call.conversation_id)
+        if question:
+            gather = Gather(
+                input="dtmf", num_digits=1, timeout=8, action=hook_url(channel, "survey"), method="POST"
+            )
+            gather.say(question)
+            response.append(gather)
         response.hangup()
         return _twiml(response)
     call = services.call_requeue(call=call, reason=f"the agent's line said {outcome or 'nothing'}")
     if call.status == Call.Status.QUEUED:
         response.say("Sorry, please hold on for the next person.")
         return _twiml(_enqueue(response, call))
+    response.hangup()
+    return _twiml(response)
+
+
+@_signed
+def survey(request: HttpRequest, channel: Channel) -> HttpResponse:
+    call = _call(request, channel)
+    digits = request.POST.get("Digits", "")[:4]
+    taken = (
+        call is not None
+        and bool(digits)
+        and answer_taken(
+            channel=channel,
+            claim=IdentityClaim(Identity.Kind.PHONE, call.caller),
+            text=digits,
+            external_id=f"{call.external_id}:survey",
+        )
+    )
+    response = VoiceResponse()
+    response.say("Thank you for your feedback. Goodbye." if taken else "Goodbye.")
     response.hangup()
     return _twiml(response)
 
@@ -400,6 +433,7 @@ HOOKS: dict[str, Callable[[HttpRequest, str], HttpResponse]] = {
     "connect": connect,
     "agent": agent,
     "dialed": dialed,
+    "survey": survey,
     "status": status,
     "recording": recording,
     "transcription": transcription,

@@ -35,6 +35,7 @@ from firstring.insights.services import tone_correct
 from firstring.insights.topic_services import message_topic_tag, message_topic_untag
 from firstring.lib.errors import NotFound
 from firstring.routing.selectors import routing_log
+from firstring.surveys.selectors import conversation_surveys
 from firstring.web import selectors
 from firstring.web.errors import agent_view, is_htmx
 from firstring.web.forms import (
@@ -92,6 +93,7 @@ def _context(user: User, conversation: Conversation) -> dict[str, Any]:
         "escalation": escalation_live_for(conversation=conversation),
         "managers": managers(),
         "routing_log": routing_log(conversation=conversation),
+        "surveys": conversation_surveys(conversation_id=conversation.pk),
     }
 
 

@@ -1,7 +1,8 @@
 """The managers' dashboard: how customers feel, what they write about, and whether they leave happier.
 
-Reads the insights app's selectors only (the rollup, a page of conversations at a time); every table
-and the conversations behind a number export as CSV with the same filters.
+Reads the insights app's selectors (the rollup, a page of conversations at a time) and the surveys
+app's (CSAT and NPS, the answers behind them); every table, the conversations and the survey answers
+behind a number export as CSV with the same filters.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from firstring.accounts.models import Team, User
 from firstring.channels.models import Channel
 from firstring.insights import selectors
 from firstring.lib.errors import InvalidInput
+from firstring.surveys import selectors as surveys
+from firstring.surveys.models import Kind
 from firstring.web import charts
 from firstring.web.errors import agent_view
 from firstring.web.forms import valid
@@ -43,6 +46,9 @@ class DashboardForm(forms.Form):
         choices=[(c, c) for c in ("", "negative", "neutral", "positive", "improved", "worsened", "urgent")],
     )
     day = forms.DateField(required=False)
+    kind = forms.ChoiceField(required=False, choices=[("", ""), *Kind.choices])
+    band = forms.ChoiceField(required=False, choices=[(b, b) for b in ("", *surveys.BANDS)])
+    agent = forms.IntegerField(required=False, min_value=1)
 
 
 def _manager(request: HttpRequest) -> User:
@@ -100,6 +106,15 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         topic["bar"] = charts.bar(topic["messages"], high=most)
         topic["query"] = _query(filters, topic=topic["topic_id"])
     lift = {by: selectors.tone_lift(filters, by=by) for by in selectors.LIFT_GROUPS}
+    survey_scores = {by: surveys.survey_scores(filters, by=by) for by in surveys.SCORE_GROUPS}
+    for by, rows in survey_scores.items():
+        for row in rows:
+            # The answers behind a row: its agent, or the dashboard narrowed to its team, channel or topic.
+            row["query"] = (
+                _query(filters, agent=row["key"] or "")
+                if by == "agent"
+                else _query(filters, **{by: row["key"] or ""})
+            )
     context = {
         "filters": filters,
         "query": _query(filters),
@@ -118,6 +133,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         ),
         "topics": topics,
         "lift": lift,
+        "surveys": surveys.survey_summary(filters),
+        "survey_scores": survey_scores,
+        "survey_drill": {
+            f"{kind}_{band or 'all'}": _query(filters, kind=kind, band=band)
+            for kind in Kind.values
+            for band in ("", *surveys.BANDS)
+        },
         "channels": Channel.objects.order_by("name"),
         "teams": Team.objects.order_by("name"),
         "topic_choices": selectors.active_topics(),
@@ -146,7 +168,40 @@ def drill_down(request: HttpRequest) -> HttpResponse:
     return render(request, "web/insights_conversations.html", context)
 
 
-EXPORTS = ("tone", "topics", "lift-channel", "lift-team", "lift-topic", "lift-agent", "conversations")
+@require_GET
+@agent_view
+def survey_answers(request: HttpRequest) -> HttpResponse:
+    _manager(request)
+    filters, data = _filters(request)
+    rows = surveys.survey_answers(
+        filters, kind=data["kind"], band=data["band"], agent_id=data["agent"], limit=200
+    )
+    extra = {"kind": data["kind"], "band": data["band"], "agent": data["agent"]}
+    context = {
+        "filters": filters,
+        "rows": rows,
+        "kind": data["kind"],
+        "band": data["band"],
+        "query": _query(filters, **extra),
+        "back": _query(filters),
+    }
+    return render(request, "web/insights_surveys.html", context)
+
+
+EXPORTS = (
+    "tone",
+    "topics",
+    "lift-channel",
+    "lift-team",
+    "lift-topic",
+    "lift-agent",
+    "conversations",
+    "surveys-agent",
+    "surveys-team",
+    "surveys-channel",
+    "surveys-topic",
+    "survey-answers",
+)
 
 
 def _csv_rows(filters: selectors.DashboardFilters, table: str, data: dict[str, Any]) -> Iterator[list[Any]]:
@@ -167,6 +222,34 @@ def _csv_rows(filters: selectors.DashboardFilters, table: str, data: dict[str, A
         yield ["topic", "messages", "negative_share", "positive_share"]
         for t in selectors.top_topics(filters, limit=1000, examples=0):
             yield [t["topic"], t["messages"], t["negative_share"], t["positive_share"]]
+    elif table.startswith("surveys-"):
+        by = table.removeprefix("surveys-")
+        yield [by, "csat_answers", "csat", "nps_answers", "nps", "promoters", "detractors"]
+        for r in surveys.survey_scores(filters, by=by):
+            yield [
+                r["name"],
+                r["csat_answers"],
+                "" if r["csat"] is None else r["csat"],
+                r["nps_answers"],
+                "" if r["nps"] is None else r["nps"],
+                r["promoters"],
+                r["detractors"],
+            ]
+    elif table == "survey-answers":
+        yield [
+            "answer", "answered_at", "kind", "score", "comment", "conversation", "customer", "agent", "team",
+            "channel", "topic", "via", "follow_up",
+        ]  # fmt: skip
+        answers = surveys.survey_answers(
+            filters, kind=data["kind"], band=data["band"], agent_id=data["agent"], limit=MAX_EXPORT_ROWS
+        )
+        for a in answers.iterator(chunk_size=2000):
+            yield [
+                a.pk, a.answered_at.isoformat(), a.kind, a.score, a.comment, a.request.conversation_id,
+                a.request.customer.display_name, a.agent.email if a.agent else "",
+                a.team.name if a.team else "", a.channel.name, a.topic.name if a.topic else "", a.via,
+                a.follow_up_id or "",
+            ]  # fmt: skip
     elif table.startswith("lift-"):
         yield [table.removeprefix("lift-"), "conversations", "mean_lift", "improved_share", "worsened_share"]
         for r in selectors.tone_lift(filters, by=table.removeprefix("lift-")):

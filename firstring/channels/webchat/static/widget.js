@@ -44,6 +44,8 @@
     ".m.pending .b{opacity:.6}.who{font-size:11px;color:#57606a;margin:0 0 2px}",
     ".av{width:28px;height:28px;border-radius:50%;flex:none;background:#d0d7de;color:#1b1f24;font-size:12px;",
     "display:flex;align-items:center;justify-content:center;overflow:hidden}.av img{width:100%;height:100%;object-fit:cover}",
+    ".sv{display:flex;gap:4px;margin-top:6px}.sv a{flex:1;text-align:center;padding:4px 0;border:1px solid #d0d7de;",
+    "border-radius:6px;color:#1b1f24;text-decoration:none;background:#f6f8fa}",
     ".note{align-self:center;color:#57606a;font-size:12px;text-align:center}",
     ".typing{font-size:12px;color:#57606a;padding:0 12px 4px;font-style:italic;background:#f6f8fa}",
     "form{border-top:1px solid #d0d7de;padding:8px;display:flex;flex-direction:column;gap:6px;margin:0}",
@@ -153,6 +155,15 @@
       bubble.appendChild(el("a", { class: "f", href: origin + file.url, target: "_blank", rel: "noopener",
         text: "📎 " + file.name + " (" + Math.max(1, Math.round(file.size / 1024)) + " KB)" }));
     });
+    if (message.survey) {
+      // A survey card: one link per score to the survey page, where a comment may follow.
+      var card = el("div", { class: "sv", role: "group", "aria-label": "Your rating" });
+      for (var n = message.survey.low; n <= message.survey.high; n++) {
+        card.appendChild(el("a", { href: origin + message.survey.path + "?score=" + n, target: "_blank",
+          rel: "noopener", text: String(n) }));
+      }
+      bubble.appendChild(card);
+    }
     body.appendChild(bubble);
     node.appendChild(body);
     return node;
