@@ -24,6 +24,7 @@ from firstring.knowledge.models import (
     Section,
 )
 from firstring.lib.errors import NotFound
+from firstring.lib.sanitize import first_sentences
 
 MAX_ID = 2**63 - 1
 
@@ -62,6 +63,20 @@ def languages_for(help_center: HelpCenter, language: str) -> list[str]:
 
 def _live_public() -> Q:
     return Q(published_at__isnull=False, article__visibility=Article.Visibility.PUBLIC)
+
+
+def article_short_answer(*, article_id: int, language: str = "") -> str:
+    """The opening sentences of a live public article, in `language` or else its help center's default:
+    what an agent inserts into a reply and what the phone menu reads out. NotFound when it is not live."""
+    _check_id(article_id, "article")
+    rows = ArticleTranslation.objects.filter(_live_public(), article_id=article_id).values_list(
+        "language", "body_text", "article__help_center__default_language"
+    )
+    live = {row_language: text for row_language, text, _ in rows}
+    if not live:
+        raise NotFound(f"article {article_id} is not published")
+    default = rows[0][2]
+    return first_sentences(live.get(language) or live.get(default) or next(iter(live.values())))
 
 
 @dataclass

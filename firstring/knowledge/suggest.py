@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from firstring.knowledge.models import ArticleTranslation
 from firstring.knowledge.search import Hit, search_articles, top_words
+from firstring.lib.sanitize import first_sentences
 
 
 @dataclass
@@ -15,6 +16,8 @@ class Suggestion:
     hit: Hit
     # Where a customer can read it (empty for internal articles, which only agents may read).
     public_path: str
+    # Its opening sentences, to put into a reply (empty for internal articles: not for customers' eyes).
+    snippet: str = ""
 
 
 def article_suggestions(*, text: str, limit: int = 5) -> list[Suggestion]:
@@ -25,19 +28,20 @@ def article_suggestions(*, text: str, limit: int = 5) -> list[Suggestion]:
         query=query, help_center=None, languages=None, include_internal=True, limit=limit, any_term=True
     )
     rows = {
-        pk: (slug, prefix)
-        for pk, slug, prefix in ArticleTranslation.objects.filter(
+        pk: (slug, prefix, text)
+        for pk, slug, prefix, text in ArticleTranslation.objects.filter(
             pk__in=[h.translation_id for h in result.hits]
-        ).values_list("pk", "slug", "article__help_center__prefix")
+        ).values_list("pk", "slug", "article__help_center__prefix", "body_text")
     }
     suggestions = []
     for hit in result.hits:
-        slug, prefix = rows.get(hit.translation_id, ("", ""))
-        path = ""
-        if not hit.internal and prefix:
-            path = reverse(
-                "help:article",
-                kwargs={"prefix": prefix, "lang": hit.language, "article_id": hit.article_id, "slug": slug},
-            )
-        suggestions.append(Suggestion(hit=hit, public_path=path))
+        slug, prefix, text = rows.get(hit.translation_id, ("", "", ""))
+        if hit.internal or not prefix:
+            suggestions.append(Suggestion(hit=hit, public_path=""))
+            continue
+        path = reverse(
+            "help:article",
+            kwargs={"prefix": prefix, "lang": hit.language, "article_id": hit.article_id, "slug": slug},
+        )
+        suggestions.append(Suggestion(hit=hit, public_path=path, snippet=first_sentences(text)))
     return suggestions

@@ -55,6 +55,18 @@ def html_to_text(raw: str) -> str:
     return re.sub(r"\s+", " ", html_lib.unescape(without_tags)).strip()
 
 
+def first_sentences(text: str, length: int = 300) -> str:
+    """Whole sentences from the start of `text` up to `length` characters (at least the first, cut)."""
+    flat = re.sub(r"\s+", " ", text).strip()
+    sentences = re.findall(r"[^.!?]+[.!?]*(?:\s|$)", flat)
+    answer = ""
+    for sentence in sentences:
+        if answer and len(answer) + len(sentence) > length:
+            break
+        answer += sentence
+    return excerpt(answer.strip() or flat, length)
+
+
 def excerpt(text: str, length: int = 160) -> str:
     flat = re.sub(r"\s+", " ", text).strip()
     return flat if len(flat) <= length else flat[: length - 1].rstrip() + "…"

@@ -173,3 +173,7 @@ def test_agent_inserts_a_suggested_article_into_the_reply(
     assert value.startswith("Hello Sam, Track your parcel: http")
     assert "/help/en/articles/" in value and value.endswith("-track-your-parcel/")
     assert page.evaluate("document.activeElement.id") == "reply-text"
+    # Or the answer itself, where the caret is.
+    page.get_by_role("button", name="Insert the answer from Track your parcel into the reply").click()
+    value = page.get_by_label("Reply to the customer").input_value()
+    assert value.endswith("-track-your-parcel/ Use the tracking link in your shipping e-mail.")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from firstring.knowledge.models import Article, SearchMiss
 from firstring.knowledge.search import edit_distance, search_articles, top_words
+from firstring.knowledge.selectors import article_short_answer
 from firstring.knowledge.services import (
     article_create,
     article_set_visibility,
@@ -12,6 +15,7 @@ from firstring.knowledge.services import (
     translation_save,
     translation_unpublish,
 )
+from firstring.lib.errors import NotFound
 from tests.knowledge.conftest import titles
 
 
@@ -122,3 +126,23 @@ def test_two_of_three_terms_before_any_one(help_center, publish):
         "Reset your password",
         "Password rules",
     }
+
+
+def test_an_articles_short_answer_is_its_opening_sentences(help_center, publish, manager, section):
+    body = "Open **Settings**, then *Password*. Choose a new one. " + "More detail follows here. " * 30
+    english = publish("Reset your password", body)
+    publish("Passwort zurücksetzen", "Öffnen Sie die Einstellungen.", language="de", article=english.article)
+    answer = article_short_answer(article_id=english.article_id, language="en")
+    assert answer.startswith("Open Settings, then Password. Choose a new one.") and len(answer) <= 300
+    assert answer.endswith(".")  # whole sentences, not a cut word
+    assert (
+        article_short_answer(article_id=english.article_id, language="de") == "Öffnen Sie die Einstellungen."
+    )
+    assert article_short_answer(article_id=english.article_id, language="fr").startswith("Open Settings")
+    internal = publish(
+        "Refund limits", "Up to 50 euros without approval.", visibility=Article.Visibility.INTERNAL
+    )
+    draft = article_create(actor=manager, section=section, language="en", title="Soon", body="Not yet.")
+    for article_id in (internal.article_id, draft.article_id, 999999):
+        with pytest.raises(NotFound):
+            article_short_answer(article_id=article_id)

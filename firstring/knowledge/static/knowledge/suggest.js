@@ -1,4 +1,5 @@
-// Suggested articles beside a conversation: "Insert link" puts the article's link into the reply box.
+// Suggested articles beside a conversation: "Insert link" puts the article's link into the reply box,
+// "Insert answer" its opening sentences.
 (function () {
   "use strict";
   document.addEventListener("click", function (event) {
