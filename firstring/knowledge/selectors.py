@@ -65,6 +65,11 @@ def _live_public() -> Q:
     return Q(published_at__isnull=False, article__visibility=Article.Visibility.PUBLIC)
 
 
+def live_public_article_ids() -> set[int]:
+    """Articles live to the public in some language: what a phone menu may read out."""
+    return set(ArticleTranslation.objects.filter(_live_public()).values_list("article_id", flat=True))
+
+
 def article_short_answer(*, article_id: int, language: str = "") -> str:
     """The opening sentences of a live public article, in `language` or else its help center's default:
     what an agent inserts into a reply and what the phone menu reads out. NotFound when it is not live."""

@@ -13,8 +13,9 @@ A definition (JSON, stored in PhoneMenu.definition):
         {"key": "1", "keywords": ["billing", "invoice"], "action": "queue", "label": "Billing",
          "team": "billing", "skills": ["Billing"]},
         {"key": "2", "keywords": ["hours"], "action": "hours"},
-        {"key": "3", "keywords": ["delivery"], "action": "answer", "text": "Orders ship within two days."}
-      ],
+        {"key": "3", "keywords": ["delivery"], "action": "answer", "text": "Orders ship within two days."},
+        {"key": "4", "keywords": ["password"], "action": "answer", "article": 12}   read from a live public
+      ],                                                                             knowledge base article
       "hours_message": "We answer the phone from 8 to 6, Monday to Friday.",
       "calendar": "Office hours",                    optional: a business calendar (the SLA app's);
       "closed_message": "We are closed right now.",  outside its hours callers hear this and leave a
@@ -71,6 +72,8 @@ class Step:
     # What the input was taken as, for the call's menu path ("" when nothing was chosen).
     chose: str = ""
     language: str = ""
+    # A knowledge base article whose short answer is to be said (read when the call gets there).
+    article: int | None = None
 
 
 def _storable(value: str, where: str) -> None:
@@ -109,11 +112,12 @@ def menu_validate(
     teams: set[str] | None = None,
     skills: set[str] | None = None,
     calendars: set[str] | None = None,
+    articles: set[int] | None = None,
 ) -> dict[str, Any]:
     """The definition in canonical form, or InvalidInput (422) saying what is wrong and where.
 
     `teams` (slugs) and `skills` (names, lower case), when given, are what queues may name;
-    `calendars` (names) what the menu's calendar may be.
+    `calendars` (names) what the menu's calendar may be, `articles` (ids) what answers may read out.
     """
     if not isinstance(definition, dict):
         raise InvalidInput("the menu must be a JSON object")
@@ -196,7 +200,14 @@ def menu_validate(
             "keywords": keywords,
             "label": _text(option.get("label"), f"{where}.label", required=False) or f"option {key}",
         }
-        if action == "answer":
+        if action == "answer" and "article" in option:
+            article = option["article"]
+            if type(article) is not int or article < 1:
+                raise InvalidInput(f"{where}.article must be an article id")
+            if articles is not None and article not in articles:
+                raise InvalidInput(f"{where}.article: article {article} is not a published public article")
+            canonical["article"] = article
+        elif action == "answer":
             canonical["text"] = _text(option.get("text"), f"{where}.text")
         if action == "hours" and not menu["hours_message"]:
             raise InvalidInput(f"{where}: an hours option needs the menu's hours_message")
@@ -290,5 +301,7 @@ def _chosen(menu: dict[str, Any], option: dict[str, Any], state: dict[str, Any])
     if option["action"] == "queue":
         queue = Queue(label=option["label"], team=option["team"], skills=tuple(option["skills"]))
         return Step(state={**state, "stage": "done"}, queue=queue, chose=option["label"])
+    if "article" in option:
+        return Step(state=state, chose=option["label"], article=option["article"])
     text = option["text"] if option["action"] == "answer" else menu["hours_message"]
     return Step(state=state, say=[text], chose=option["label"])

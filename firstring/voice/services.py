@@ -7,6 +7,7 @@ and leaves routing to the routing app: a call that needs a person becomes a Rout
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +23,8 @@ from firstring.conversations.services import (
     receive_message,
 )
 from firstring.customers.identities import IdentityClaim, InvalidIdentity, normalize_phone
-from firstring.lib.errors import Forbidden, InvalidInput
+from firstring.knowledge.selectors import article_short_answer, live_public_article_ids
+from firstring.lib.errors import Forbidden, InvalidInput, NotFound
 from firstring.routing.models import RoutingTask
 from firstring.routing.services import route_waiting, task_cancel, task_enqueue
 from firstring.routing.services.queue import language_skill
@@ -55,6 +57,7 @@ def phone_menu_set(*, channel: Channel, definition: object) -> PhoneMenu:
         teams=set(Team.objects.values_list("slug", flat=True)),
         skills={name.lower() for name in Skill.objects.values_list("name", flat=True)},
         calendars=set(BusinessCalendar.objects.values_list("name", flat=True)),
+        articles=live_public_article_ids(),
     )
     with transaction.atomic():
         stored, _ = PhoneMenu.objects.select_for_update().get_or_create(channel=channel)
@@ -183,7 +186,19 @@ def call_menu_input(*, call: Call, step: int, digits: str = "", speech: str = ""
         )
         if result.queue is not None:
             _queue(call, result.queue, now)
+    if result.article is not None:
+        result = replace(result, say=[_article_answer(result.article, call.language)])
     return result
+
+
+def _article_answer(article_id: int, language: str) -> str:
+    """What the menu reads out for an article: its short answer, in the caller's language if written."""
+    try:
+        return article_short_answer(article_id=article_id, language=language)
+    except NotFound:
+        # Unpublished since the menu was saved: the caller still hears something, and can ask for a person.
+        logger.warning("the phone menu's article %s is not published", article_id)
+        return "Sorry, that answer is not available right now."
 
 
 def _needs(call: Call, queue: Queue) -> list[dict[str, Any]]:

@@ -17,6 +17,8 @@ from django.utils import timezone
 from firstring.accounts.models import Team, User
 from firstring.channels.models import Channel
 from firstring.conversations.models import Message
+from firstring.knowledge.models import ArticleTranslation, Category, HelpCenter, Section
+from firstring.knowledge.services import article_create, translation_add, translation_publish
 from firstring.lib.errors import InvalidInput
 from firstring.routing.models import RoutingTask
 from firstring.routing.services import offer_accept, route_waiting, tasks_for_messages
@@ -254,6 +256,50 @@ def test_self_service_answers_and_the_call_ends_in_the_menu(hook: Hook, phone: C
     call = Call.objects.get()
     assert call.outcome == Call.Outcome.SELF_SERVICE and call.routing_task is None
     assert not RoutingTask.objects.exists()
+
+
+def test_the_menu_reads_out_a_knowledge_base_article_in_the_callers_language(
+    hook: Hook, phone: Channel, manager: User
+) -> None:
+    center = HelpCenter.objects.create(name="Help", prefix="help", default_language="en", languages=["es"])
+    section = Section.objects.create(
+        category=Category.objects.create(help_center=center, slug="account", name="Account"),
+        slug="sign-in",
+        name="Signing in",
+    )
+    english = article_create(
+        actor=manager,
+        section=section,
+        language="en",
+        title="Reset your password",
+        body="Open **Settings**, then choose *Password*. We e-mail you a link. More below.\n\n" + "x " * 400,
+    )
+    translation_publish(actor=manager, translation=english)
+    spanish = translation_add(
+        actor=manager, article=english.article, language="es", title="Contraseña", body="Abra Ajustes."
+    )
+    translation_publish(actor=manager, translation=spanish)
+    password = {"key": "4", "keywords": ["password"], "action": "answer", "article": english.article_id}
+    phone_menu_set(channel=phone, definition={**MENU, "options": [*MENU["options"], password]})
+
+    hook("incoming", params(call_sid(30), CallStatus="ringing"))
+    hook("menu?step=1", params(call_sid(30), Digits="1"))  # English
+    said = twiml(hook("menu?step=2", params(call_sid(30), SpeechResult="my password"))).find("Say").text
+    assert said.startswith("Open Settings, then choose Password. We e-mail you a link.")
+    hook("incoming", params(call_sid(31), CallStatus="ringing"))
+    hook("menu?step=1", params(call_sid(31), Digits="2"))  # Spanish
+    assert twiml(hook("menu?step=2", params(call_sid(31), Digits="4"))).find("Say").text == "Abra Ajustes."
+
+    # Unpublished later: the caller hears that the answer is missing, and the menu goes on.
+    ArticleTranslation.objects.filter(article=english.article).update(published_at=None)
+    hook("incoming", params(call_sid(32), CallStatus="ringing"))
+    hook("menu?step=1", params(call_sid(32), Digits="1"))
+    missing = twiml(hook("menu?step=2", params(call_sid(32), Digits="4")))
+    assert missing.find("Say").text == "Sorry, that answer is not available right now."
+    assert missing.find("Gather") is not None
+    # Only live public articles may be named.
+    with pytest.raises(InvalidInput, match="not a published public article"):
+        phone_menu_set(channel=phone, definition={**MENU, "options": [password]})
 
 
 def test_a_caller_who_hangs_up_in_the_queue_abandons_with_their_wait_and_the_task_is_cancelled(
