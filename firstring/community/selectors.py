@@ -7,7 +7,12 @@ from dataclasses import dataclass
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 
 from firstring.community.models import Member, Post, Thread, Vote
+from firstring.conversations.models import Conversation, Message
+from firstring.customers.models import Identity
+from firstring.customers.services import customer_resolve
+from firstring.knowledge.markdown import render_markdown
 from firstring.knowledge.models import HelpCenter
+from firstring.lib.anonymise import anonymise, scrub
 from firstring.lib.errors import NotFound
 
 MAX_ID = 2**63 - 1
@@ -142,3 +147,56 @@ def recent_threads_for_staff(*, limit: int = 50) -> list[Thread]:
             "-created_at", "-id"
         )[:limit]
     )
+
+
+@dataclass(frozen=True)
+class Publication:
+    """A resolved conversation as the community would read it: the customer taken out."""
+
+    title: str
+    question: str
+    answer: str
+
+    @property
+    def question_html(self) -> str:
+        return render_markdown(self.question)
+
+    @property
+    def answer_html(self) -> str:
+        return render_markdown(self.answer)
+
+
+def _customer_words(conversation: Conversation) -> tuple[list[str], list[str]]:
+    """The customer's names and identifiers (addresses, numbers, handles): never to be published."""
+    customer = customer_resolve(conversation.customer)
+    customers = {conversation.customer_id, customer.pk}
+    names = [customer.name, conversation.customer.name]
+    identifiers = list(Identity.objects.filter(customer_id__in=customers).values_list("value", flat=True))
+    return [n for n in names if n], identifiers
+
+
+def publication_draft(*, conversation: Conversation) -> Publication:
+    """The first words of the customer and the last reply of the team, anonymised, for an agent to edit."""
+    messages = Message.objects.filter(conversation=conversation).exclude(text="")
+    question = messages.filter(direction=Message.Direction.INBOUND).order_by("created_at", "id").first()
+    answer = messages.filter(direction=Message.Direction.OUTBOUND).order_by("-created_at", "-id").first()
+    names, identifiers = _customer_words(conversation)
+
+    def clean(text: str) -> str:
+        return anonymise(text, names=names, identifiers=identifiers)
+
+    return Publication(
+        title=clean(conversation.subject)[:200],
+        question=clean(question.text if question else ""),
+        answer=clean(answer.text if answer else ""),
+    )
+
+
+def publication_preview(*, conversation: Conversation, title: str, question: str, answer: str) -> Publication:
+    """What an agent's edited text becomes: the customer's own names and identifiers always removed."""
+    names, identifiers = _customer_words(conversation)
+
+    def clean(text: str) -> str:
+        return scrub(text, names=names, identifiers=identifiers)
+
+    return Publication(title=clean(title), question=clean(question), answer=clean(answer))

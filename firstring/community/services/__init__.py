@@ -1,6 +1,10 @@
 """Writes to the community: one function each, `<entity>_<verb>`, keyword-only, in a transaction."""
 
-from firstring.community.services.bridge import threads_bridge_unanswered
+from firstring.community.services.bridge import (
+    thread_bridge,
+    thread_publish_from_conversation,
+    threads_bridge_unanswered,
+)
 from firstring.community.services.moderation import (
     member_ban,
     member_unban,
@@ -30,9 +34,11 @@ __all__ = [
     "post_vote",
     "signin_link_send",
     "signin_link_use",
+    "thread_bridge",
     "thread_create",
     "thread_index_write",
     "thread_lock",
+    "thread_publish_from_conversation",
     "thread_unlock",
     "threads_bridge_unanswered",
 ]

@@ -1,4 +1,9 @@
-"""The bridge to the team: a thread becomes a conversation, by one path, `thread_bridge`.
+"""The bridges between the community and the team.
+
+From the team: a resolved conversation's answer is published, anonymised, as a staff-answered
+question (`thread_publish_from_conversation`).
+
+To the team: a thread becomes a conversation, by one path, `thread_bridge`.
 
 Two things bring a thread across: a question nobody answered in time (the worker's periodic job,
 `threads_bridge_unanswered`), and a question, or the asker's own reply, whose tone reads negative
@@ -19,13 +24,19 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from firstring.accounts.models import User
 from firstring.channels.models import Channel
 from firstring.community.models import Post, Thread
+from firstring.community.selectors import publication_preview
+from firstring.community.services._checks import require_moderator
+from firstring.community.services.posts import answer_accept, answer_create, thread_create
 from firstring.conversations.models import Conversation
 from firstring.conversations.services import Inbound, receive_message
 from firstring.customers.identities import IdentityClaim
 from firstring.customers.models import Identity
 from firstring.customers.services import customer_resolve
+from firstring.knowledge.models import HelpCenter
+from firstring.lib.errors import Conflict
 
 logger = logging.getLogger(__name__)
 BATCH = 50
@@ -127,3 +138,35 @@ def threads_bridge_unanswered(*, now: datetime | None = None) -> int:
             if still_due and thread_bridge(thread_id=thread_id, why=why, skip_locked=True):
                 bridged += 1
     return bridged
+
+
+def thread_publish_from_conversation(
+    *,
+    conversation: Conversation,
+    actor: User,
+    help_center: HelpCenter,
+    language: str,
+    title: str,
+    question: str,
+    answer: str,
+) -> Thread:
+    """Post a resolved conversation's question and answer as a staff question with its accepted answer.
+
+    The agent edited the anonymised draft (`publication_draft`); whatever they kept, the customer's
+    own names and identifiers are removed again here (`publication_preview`), so nothing of theirs is
+    published. The thread keeps a link to the conversation for staff.
+    """
+    require_moderator(actor)
+    with transaction.atomic():
+        locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        if locked.status != Conversation.Status.RESOLVED:
+            raise Conflict("Only a resolved conversation's answer goes to the community.")
+        public = publication_preview(conversation=locked, title=title, question=question, answer=answer)
+        thread = thread_create(
+            help_center=help_center, author=actor, title=public.title, body=public.question, language=language
+        )
+        post = answer_create(thread=thread, author=actor, body=public.answer)
+        thread = answer_accept(thread=thread, post=post, actor=actor)
+        thread.conversation = locked
+        thread.save(update_fields=["conversation"])
+    return thread

@@ -6,10 +6,12 @@ Forms post normally and redirect; in the queue, HTMX swaps the one row a decisio
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from firstring.accounts.access import signed_in_user
 from firstring.community import selectors
@@ -23,10 +25,13 @@ from firstring.community.services import (
     post_restore,
     thread_create,
     thread_lock,
+    thread_publish_from_conversation,
     thread_unlock,
 )
+from firstring.conversations.access import conversation_get_for_user
+from firstring.conversations.models import Conversation
 from firstring.knowledge.models import HelpCenter
-from firstring.lib.errors import InvalidInput
+from firstring.lib.errors import Conflict, DomainError, InvalidInput
 from firstring.web.errors import agent_view, is_htmx
 from firstring.web.forms import valid
 
@@ -51,6 +56,68 @@ class ReasonForm(forms.Form):
 
 class AcceptForm(forms.Form):
     post = forms.IntegerField(min_value=1, max_value=MAX_ID)
+
+
+class PublishForm(forms.Form):
+    center = forms.IntegerField(min_value=1, max_value=MAX_ID)
+    language = forms.CharField(max_length=16)
+    title = forms.CharField(max_length=200)
+    question = forms.CharField(max_length=20_000, strip=False)
+    answer = forms.CharField(max_length=20_000, strip=False)
+    action = forms.ChoiceField(choices=[("preview", "preview"), ("post", "post")])
+
+
+@require_http_methods(["GET", "POST"])
+@agent_view
+def conversation_publish(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """A resolved conversation's answer to the community: the anonymised draft, a preview, then the post."""
+    user = signed_in_user(request)
+    conversation = conversation_get_for_user(user, conversation_id)
+    centers = list(HelpCenter.objects.order_by("name", "pk"))
+    context: dict[str, Any] = {"conversation": conversation, "centers": centers, "preview": None}
+    if request.method == "GET":
+        if conversation.status != Conversation.Status.RESOLVED:
+            raise Conflict("Only a resolved conversation's answer goes to the community.")
+        draft = selectors.publication_draft(conversation=conversation)
+        center = centers[0] if centers else None
+        context["form"] = {
+            "center": center.pk if center else "",
+            "language": conversation.language
+            if center and conversation.language in center.all_languages
+            else (center.default_language if center else ""),
+            "title": draft.title,
+            "question": draft.question,
+            "answer": draft.answer,
+        }
+        return render(request, "web/community/publish.html", context)
+    data = valid(PublishForm(request.POST))
+    context["form"] = data
+    center = next((c for c in centers if c.pk == data["center"]), None)
+    try:
+        if center is None:
+            raise InvalidInput("no such help center")
+        if data["action"] == "preview":
+            context["preview"] = selectors.publication_preview(
+                conversation=conversation,
+                title=data["title"],
+                question=data["question"],
+                answer=data["answer"],
+            )
+            return render(request, "web/community/publish.html", context)
+        thread = thread_publish_from_conversation(
+            conversation=conversation,
+            actor=user,
+            help_center=center,
+            language=data["language"],
+            title=data["title"],
+            question=data["question"],
+            answer=data["answer"],
+        )
+    except DomainError as error:
+        # Back to the form with the agent's text kept, and the reason.
+        context["error"] = str(error)
+        return render(request, "web/community/publish.html", context, status=error.status_code)
+    return redirect("web:community-thread", thread.pk)
 
 
 @require_GET
