@@ -44,6 +44,14 @@ def thread_for_visitor(*, help_center: HelpCenter, thread_id: int) -> Thread:
     return thread
 
 
+def thread_merged_into(*, help_center: HelpCenter, thread_id: int) -> Thread | None:
+    """The visible thread a merged duplicate now lives in, or None."""
+    _check_id(thread_id, "thread")
+    return Thread.objects.filter(
+        merged_from__pk=thread_id, help_center=help_center, hidden_at__isnull=True
+    ).first()
+
+
 def posts_for_visitor(*, thread: Thread) -> list[Post]:
     """The question, then the accepted answer, then the others by score and age; hidden ones never."""
     accepted = thread.accepted_post_id or 0

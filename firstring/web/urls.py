@@ -81,8 +81,9 @@ urlpatterns = [
             {"action": action},
             name=f"community-thread-{action}",
         )
-        for action in ("answer", "accept", "lock", "unlock")
+        for action in ("answer", "accept", "merge", "lock", "unlock")
     ],
+    path("community/posts/<int:post_id>/article/", community.post_article, name="community-post-article"),
     *[
         path(
             f"community/posts/<int:post_id>/{action}/",

@@ -1,5 +1,6 @@
 """Writes to the community: one function each, `<entity>_<verb>`, keyword-only, in a transaction."""
 
+from firstring.community.services.articles import article_draft_from_answer
 from firstring.community.services.bridge import (
     thread_bridge,
     thread_publish_from_conversation,
@@ -12,6 +13,7 @@ from firstring.community.services.moderation import (
     post_hide,
     post_restore,
     thread_lock,
+    thread_merge,
     thread_unlock,
 )
 from firstring.community.services.posts import (
@@ -26,6 +28,7 @@ from firstring.community.services.signin import signin_link_send, signin_link_us
 __all__ = [
     "answer_accept",
     "answer_create",
+    "article_draft_from_answer",
     "member_ban",
     "member_unban",
     "post_flag",
@@ -38,6 +41,7 @@ __all__ = [
     "thread_create",
     "thread_index_write",
     "thread_lock",
+    "thread_merge",
     "thread_publish_from_conversation",
     "thread_unlock",
     "threads_bridge_unanswered",

@@ -19,18 +19,20 @@ from firstring.community.models import Thread
 from firstring.community.services import (
     answer_accept,
     answer_create,
+    article_draft_from_answer,
     member_ban,
     member_unban,
     post_hide,
     post_restore,
     thread_create,
     thread_lock,
+    thread_merge,
     thread_publish_from_conversation,
     thread_unlock,
 )
 from firstring.conversations.access import conversation_get_for_user
 from firstring.conversations.models import Conversation
-from firstring.knowledge.models import HelpCenter
+from firstring.knowledge.models import ArticleTranslation, HelpCenter, Section
 from firstring.lib.errors import Conflict, DomainError, InvalidInput
 from firstring.web.errors import agent_view, is_htmx
 from firstring.web.forms import valid
@@ -56,6 +58,14 @@ class ReasonForm(forms.Form):
 
 class AcceptForm(forms.Form):
     post = forms.IntegerField(min_value=1, max_value=MAX_ID)
+
+
+class MergeForm(forms.Form):
+    into = forms.IntegerField(min_value=1, max_value=MAX_ID)
+
+
+class ArticleForm(forms.Form):
+    section = forms.IntegerField(min_value=1, max_value=MAX_ID)
 
 
 class PublishForm(forms.Form):
@@ -154,8 +164,17 @@ def thread_new(request: HttpRequest) -> HttpResponse:
 @agent_view
 def thread_detail(request: HttpRequest, thread_id: int) -> HttpResponse:
     thread = selectors.thread_for_staff(thread_id=thread_id)
-    posts = list(selectors.posts_for_staff(thread=thread))
-    return render(request, "web/community/thread.html", {"thread": thread, "posts": posts})
+    context = {
+        "thread": thread,
+        "posts": list(selectors.posts_for_staff(thread=thread)),
+        "sections": Section.objects.filter(category__help_center=thread.help_center_id).select_related(
+            "category"
+        ),
+        "article": ArticleTranslation.objects.filter(article=thread.article_id).order_by("pk").first()
+        if thread.article_id
+        else None,
+    }
+    return render(request, "web/community/thread.html", context)
 
 
 @require_POST
@@ -168,6 +187,9 @@ def thread_action(request: HttpRequest, thread_id: int, action: str) -> HttpResp
     elif action == "accept":
         post = selectors.post_for_staff(post_id=valid(AcceptForm(request.POST))["post"])
         answer_accept(thread=thread, post=post, actor=user)
+    elif action == "merge":
+        into = selectors.thread_for_staff(thread_id=valid(MergeForm(request.POST))["into"])
+        thread = thread_merge(thread=thread, into=into, actor=user)
     elif action == "lock":
         thread_lock(thread=thread, actor=user)
     else:
@@ -189,6 +211,22 @@ def post_action(request: HttpRequest, post_id: int, action: str) -> HttpResponse
     if request.POST.get("next") == "queue":
         return redirect("web:community")
     return redirect("web:community-thread", post.thread_id)
+
+
+@require_POST
+@agent_view
+def post_article(request: HttpRequest, post_id: int) -> HttpResponse:
+    """One click: the answer as a draft article (editors only), opened in the knowledge base's editor."""
+    post = selectors.post_for_staff(post_id=post_id)
+    section = (
+        Section.objects.select_related("category")
+        .filter(pk=valid(ArticleForm(request.POST))["section"])
+        .first()
+    )
+    if section is None:
+        raise InvalidInput("no such section")
+    translation = article_draft_from_answer(post=post, section=section, actor=signed_in_user(request))
+    return redirect("web:kb-edit", translation.pk)
 
 
 @require_POST
