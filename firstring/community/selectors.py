@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import TruncDate
+from django.utils import timezone
 
-from firstring.community.models import Member, Post, Thread, Vote
+from firstring.community.models import Member, Post, PostInsight, Thread, Vote
 from firstring.conversations.models import Conversation, Message
 from firstring.customers.models import Identity
 from firstring.customers.services import customer_resolve
@@ -208,3 +212,52 @@ def publication_preview(*, conversation: Conversation, title: str, question: str
         return scrub(text, names=names, identifiers=identifiers)
 
     return Publication(title=clean(title), question=clean(question), answer=clean(answer))
+
+
+def _customer_posts(*, start: dt.datetime, end: dt.datetime, topic_id: int | None) -> QuerySet[PostInsight]:
+    """Members' visible posts in a range, as the Voice of the Customer counts them (not staff's, not spam)."""
+    rows = PostInsight.objects.filter(
+        posted_at__gte=start,
+        posted_at__lt=end,
+        post__author_member__isnull=False,
+        post__hidden_at__isnull=True,
+    )
+    return rows.filter(topic_id=topic_id) if topic_id else rows
+
+
+def post_tone_by_day(
+    *, start: dt.datetime, end: dt.datetime, topic_id: int | None = None
+) -> list[dict[str, Any]]:
+    """Per day: members' posts, their tone counts and mean tone score (the dashboard's community line)."""
+    rows = (
+        _customer_posts(start=start, end=end, topic_id=topic_id)
+        .annotate(day=TruncDate("posted_at", tzinfo=timezone.get_current_timezone()))
+        .values("day")
+        .annotate(
+            posts=Count("pk"),
+            negative=Count("pk", filter=Q(tone="negative")),
+            neutral=Count("pk", filter=Q(tone="neutral")),
+            positive=Count("pk", filter=Q(tone="positive")),
+            score=Sum("score"),
+        )
+        .order_by("day")
+    )
+    return [
+        {**r, "mean_tone": round((r["score"] or 0.0) / r["posts"], 4) if r["posts"] else 0.0} for r in rows
+    ]
+
+
+def post_topics(*, start: dt.datetime, end: dt.datetime, limit: int = 10) -> list[dict[str, Any]]:
+    """The topics members post about most in a range, with their negative share."""
+    rows = (
+        _customer_posts(start=start, end=end, topic_id=None)
+        .filter(topic__isnull=False)
+        .values("topic_id", "topic__name")
+        .annotate(posts=Count("pk"), negative=Count("pk", filter=Q(tone="negative")))
+        .order_by("-posts", "topic__name")[:limit]
+    )
+    return [
+        {"topic_id": r["topic_id"], "topic": r["topic__name"], "posts": r["posts"],
+         "negative_share": round(r["negative"] / r["posts"], 4)}
+        for r in rows
+    ]  # fmt: skip

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import timedelta
 
+from django.test import Client
 from django.utils import timezone
 
 from firstring.community.models import PostInsight, Thread
@@ -117,3 +120,51 @@ def test_a_negative_post_held_by_the_spam_filter_stays_in_the_queue(
     thread.refresh_from_db()
     assert thread.is_hidden and thread.conversation is None
     assert not Conversation.objects.exists()
+
+
+def test_members_posts_feed_the_voice_of_the_customer_dashboard_as_their_own_line(
+    help_center,
+    alice,
+    bob,
+    agent,
+    manager,
+    email_channel,
+    run_tasks,
+    django_capture_on_commit_callbacks,
+    settings,
+):
+    settings.FIRSTRING_COMMUNITY_BANNED_WORDS = ["casino"]
+    billing = Topic.objects.create(name="Billing", examples=["I was charged twice", "refund my invoice"])
+    thread = _posted(
+        django_capture_on_commit_callbacks,
+        run_tasks,
+        lambda: _ask(help_center, alice, "I was charged twice on my invoice. " + ANGRY),
+    )
+    for author, body in (
+        (bob, "Thanks, that worked perfectly!"),
+        (agent, "Staff here: terrible news, the refund is late."),  # staff, not the customer's voice
+        (bob, ANGRY + " casino"),  # held by the spam filter
+    ):
+        _posted(
+            django_capture_on_commit_callbacks,
+            run_tasks,
+            lambda author=author, body=body: answer_create(thread=thread, author=author, body=body),
+        )
+    assert PostInsight.objects.count() == 4
+
+    client = Client()
+    client.force_login(manager)
+    page = client.get("/insights/").content.decode()
+    assert "Community posts" in page
+    assert "2 posts by members in this range: 1 negative, 1 positive" in page
+    # Like a message, a post always gets its best topic.
+    assert "<td>Billing</td><td>2</td><td>50%</td>" in page
+    rows = list(csv.reader(io.StringIO(client.get("/insights/export/tone.csv").content.decode())))
+    community = [r for r in rows if r[1] == "Community posts"]
+    assert len(community) == 1 and community[0][2:6] == ["2", "1", "0", "1"]
+    assert "2 posts by members" in client.get(f"/insights/?topic={billing.pk}").content.decode()
+    other = Topic.objects.create(name="Delivery", examples=["where is my parcel"])
+    assert "No community posts by members" in client.get(f"/insights/?topic={other.pk}").content.decode()
+    by_channel = client.get(f"/insights/?channel={email_channel.pk}").content.decode()
+    assert "community-voice" not in by_channel
+    assert Client().get("/insights/").status_code == 302
