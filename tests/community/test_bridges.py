@@ -110,6 +110,15 @@ def test_the_askers_negative_reply_joins_the_threads_conversation_and_others_rep
     assert len(texts) == 2 and "furious" in texts[0] and "ridiculous" in texts[1]
 
 
+def test_the_negative_bridge_can_be_turned_off(
+    help_center, alice, email_channel, run_tasks, django_capture_on_commit_callbacks, settings
+):
+    settings.FIRSTRING_COMMUNITY_NEGATIVE_BRIDGE = False
+    thread = _posted(django_capture_on_commit_callbacks, run_tasks, lambda: _ask(help_center, alice, ANGRY))
+    thread.refresh_from_db()
+    assert thread.conversation is None and PostInsight.objects.get().tone == "negative"
+
+
 def test_a_negative_post_held_by_the_spam_filter_stays_in_the_queue(
     help_center, alice, email_channel, run_tasks, django_capture_on_commit_callbacks, settings
 ):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -47,7 +48,9 @@ def posts_analyse(*, post_ids: Sequence[int]) -> list[int]:
             )
             for post, tone, ranked in zip(posts, tones, topics, strict=True)
         )
-    bridged = []
+    bridged: list[int] = []
+    if not settings.FIRSTRING_COMMUNITY_NEGATIVE_BRIDGE:
+        return bridged
     for post, tone in zip(posts, tones, strict=True):
         thread = post.thread
         by_asker = post.is_question or (
