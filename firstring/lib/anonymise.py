@@ -13,7 +13,8 @@ from collections.abc import Iterable
 
 NAME, EMAIL, PHONE, NUMBER = "[name]", "[email]", "[phone]", "[number]"
 
-_EMAIL = re.compile(r"[\w.+%-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
+# Starts only where an address can start, so a long run with no "@" is read once, not once per letter.
+_EMAIL = re.compile(r"(?<![\w.+%-])[\w.+%-]+@[\w-]+(?:\.[\w-]+)+")
 # A + or a digit, then at least seven more digits with spaces, dots, dashes or brackets between.
 _PHONE = re.compile(r"(?<![\w#])(?:\+|00)?\(?\d(?:[\s().-]{0,2}\d){7,}(?!\w)")
 _ORDER_WORDS = r"order|invoice|ticket|booking|reference|ref|case|account|tracking|parcel|bestellung|rechnung"
@@ -25,22 +26,31 @@ _ORDER_AFTER_WORD = re.compile(
 _ORDER = re.compile(r"#\s?\d{3,}\b|\b[A-Z]{1,5}-?\d{4,}\b|\b\d{5,}\b")
 
 
-def _literal(value: str) -> re.Pattern[str]:
-    return re.compile(rf"(?<!\w){re.escape(value)}(?!\w)", re.IGNORECASE)
+def _literal(value: str, *, ignore_case: bool = True) -> re.Pattern[str]:
+    return re.compile(rf"(?<!\w){re.escape(value)}(?!\w)", re.IGNORECASE if ignore_case else 0)
 
 
 def scrub(text: str, *, names: Iterable[str] = (), identifiers: Iterable[str] = ()) -> str:
-    """Replace the given identifiers, then the given names and each word of them (two letters or more)."""
+    """Replace the given identifiers, then the given names, and each word of them (two letters or more).
+
+    A whole name matches in any case; a single word of it only as a name is written (Will, WILL), so
+    a customer called Will Smith leaves "we will" alone.
+    """
     for value in sorted({i.strip() for i in identifiers if i.strip()}, key=len, reverse=True):
         text = _literal(value).sub(EMAIL if "@" in value else PHONE if value[-1:].isdigit() else NAME, text)
+    full: set[str] = set()
     words: set[str] = set()
     for name in names:
         name = " ".join(name.split())
         if name:
-            words.add(name)
-            words.update(w for w in re.split(r"[\s,]+", name) if len(w) >= 2)
+            full.add(name)
+            for word in re.split(r"[\s,]+", name):
+                if len(word) >= 2:
+                    words.update((word, word[0].upper() + word[1:], word.upper()))
+    for name in sorted(full, key=len, reverse=True):
+        text = _literal(name).sub(NAME, text)
     for word in sorted(words, key=len, reverse=True):
-        text = _literal(word).sub(NAME, text)
+        text = _literal(word, ignore_case=False).sub(NAME, text)
     return text
 
 
