@@ -107,7 +107,9 @@ def test_the_askers_negative_reply_joins_the_threads_conversation_and_others_rep
     )
     assert Conversation.objects.count() == 1
     texts = list(thread.conversation.messages.order_by("id").values_list("text", flat=True))
-    assert len(texts) == 2 and "furious" in texts[0] and "ridiculous" in texts[1]
+    assert len(texts) == 3, "the question first, so the team reads what the replies are about"
+    assert "every evening" in texts[0] and "furious" in texts[1] and "ridiculous" in texts[2]
+    assert "Asked in the community" in texts[0] and "negative tone" in texts[1]
 
 
 def test_the_negative_bridge_can_be_turned_off(

@@ -7,9 +7,9 @@ To the team: a thread becomes a conversation, by one path, `thread_bridge`.
 
 Two things bring a thread across: a question nobody answered in time (the worker's periodic job,
 `threads_bridge_unanswered`), and a question, or the asker's own reply, whose tone reads negative
-(`posts_analyse`, at once). Either way the post comes in through `receive_message` like any message,
-from the asker's e-mail identity on the bridge channel, so the team's reply reaches the asker by e-mail.
-It is idempotent on the post's external id and threaded by the thread's, so two workers, or both
+(`posts_analyse`, at once). Either way the post (a reply after its question) comes in through
+`receive_messages` like any message, from the asker's e-mail identity on the bridge channel, so the
+team's reply reaches the asker by e-mail. It is idempotent on the post's external id and threaded by the thread's, so two workers, or both
 reasons at once, never make two conversations; a later negative reply by the asker joins the thread's
 conversation.
 """
@@ -31,7 +31,7 @@ from firstring.community.selectors import publication_preview
 from firstring.community.services._checks import require_moderator
 from firstring.community.services.posts import answer_accept, answer_create, thread_create
 from firstring.conversations.models import Conversation
-from firstring.conversations.services import Inbound, receive_message
+from firstring.conversations.services import Inbound, receive_messages
 from firstring.customers.identities import IdentityClaim
 from firstring.customers.models import Identity
 from firstring.customers.services import customer_resolve
@@ -93,18 +93,28 @@ def thread_bridge(
             kwargs={"prefix": thread.help_center.prefix, "lang": thread.language, "thread_id": thread.pk},
         )
         key = f"community-thread-{thread.pk}"
-        result = receive_message(
-            Inbound(
-                channel=channel,
-                claims=[IdentityClaim(Identity.Kind.EMAIL, email)],
-                text=f"{post.body_text}\n\n({why}: {settings.SITE_URL}{path})",
-                subject=f"Community question: {thread.title}"[:255],
-                external_id=key if post.is_question else f"community-post-{post.pk}",
-                thread=key,
-                language=thread.language,
-                metadata={"community_thread": thread.pk, "community_post": post.pk},
-            )
+        # A reply crosses after its question, so the team reads what it answers.
+        crossing = [post]
+        if not post.is_question and thread.conversation_id is None:
+            question = posts.filter(is_question=True).first()
+            crossing = [question, post] if question is not None else crossing
+        results = receive_messages(
+            [
+                Inbound(
+                    channel=channel,
+                    claims=[IdentityClaim(Identity.Kind.EMAIL, email)],
+                    text=f"{item.body_text}\n\n({why if item is post else 'Asked in the community'}: "
+                    f"{settings.SITE_URL}{path})",
+                    subject=f"Community question: {thread.title}"[:255],
+                    external_id=key if item.is_question else f"community-post-{item.pk}",
+                    thread=key,
+                    language=thread.language,
+                    metadata={"community_thread": thread.pk, "community_post": item.pk},
+                )
+                for item in crossing
+            ]
         )
+        result = results[-1]
         if thread.conversation_id != result.conversation.pk:
             thread.conversation = result.conversation
             thread.save(update_fields=["conversation"])
