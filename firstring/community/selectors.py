@@ -129,10 +129,10 @@ def thread_for_staff(*, thread_id: int) -> Thread:
 
 
 def posts_for_staff(*, thread: Thread) -> QuerySet[Post]:
-    """Every post of the thread, hidden ones too, in the order written."""
+    """Every post of the thread, hidden ones too, in the order written, with its tone and topic."""
     return (
         Post.objects.filter(thread=thread)
-        .select_related("author_member", "author_user")
+        .select_related("author_member", "author_user", "insight", "insight__topic")
         .order_by("created_at", "id")
     )
 

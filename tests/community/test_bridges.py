@@ -31,7 +31,7 @@ def _posted(capture, run_tasks, write):
 
 
 def test_every_post_gets_a_tone_and_a_topic_like_an_inbound_message(
-    help_center, alice, bob, run_tasks, django_capture_on_commit_callbacks
+    help_center, alice, bob, agent, run_tasks, django_capture_on_commit_callbacks
 ):
     billing = Topic.objects.create(name="Billing", examples=["I was charged twice", "refund my invoice"])
     Topic.objects.create(name="Delivery", examples=["where is my parcel", "the courier never came"])
@@ -48,6 +48,10 @@ def test_every_post_gets_a_tone_and_a_topic_like_an_inbound_message(
     question = PostInsight.objects.get(post__thread=thread, post__is_question=True)
     assert question.topic == billing and question.help_center == help_center
     assert PostInsight.objects.get(post=answer).tone == "positive"
+    staff = Client()
+    staff.force_login(agent)
+    page = staff.get(f"/community/threads/{thread.pk}/").content.decode()
+    assert '<span class="tone tone-positive">positive</span>' in page and "· Billing" in page
 
 
 def test_a_negative_question_becomes_a_conversation_at_once_and_only_once(

@@ -9,9 +9,9 @@ Two things bring a thread across: a question nobody answered in time (the worker
 `threads_bridge_unanswered`), and a question, or the asker's own reply, whose tone reads negative
 (`posts_analyse`, at once). Either way the post (a reply after its question) comes in through
 `receive_messages` like any message, from the asker's e-mail identity on the bridge channel, so the
-team's reply reaches the asker by e-mail. It is idempotent on the post's external id and threaded by the thread's, so two workers, or both
-reasons at once, never make two conversations; a later negative reply by the asker joins the thread's
-conversation.
+team's reply reaches the asker by e-mail. It is idempotent on the post's external id and threaded
+by the thread's, so two workers, or both reasons at once, never make two conversations; a later
+negative reply by the asker joins the thread's conversation.
 """
 
 from __future__ import annotations
