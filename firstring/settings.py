@@ -304,12 +304,14 @@ FIRSTRING_KB_MAX_ATTACHMENT_BYTES = env_int("FIRSTRING_KB_MAX_ATTACHMENT_BYTES",
 
 # Community: how long an e-mailed sign-in link works; how much one member may post (posts per
 # hour, a burst within a minute); what the spam filter holds for a moderator; after how many hours
-# a question nobody answered becomes a conversation for the team (0: never), and on which channel
-# (a slug; empty: the first enabled e-mail channel, so that the team's reply reaches the asker).
+# a question nobody answered becomes a conversation for the team (0: never), whether a question or
+# the asker's reply in a negative tone does so at once, and on which channel (a slug; empty: the
+# first enabled e-mail channel, so that the team's reply reaches the asker).
 FIRSTRING_COMMUNITY_LINK_MINUTES = env_int("FIRSTRING_COMMUNITY_LINK_MINUTES", 20)
 FIRSTRING_COMMUNITY_POSTS_PER_HOUR = env_int("FIRSTRING_COMMUNITY_POSTS_PER_HOUR", 20)
 FIRSTRING_COMMUNITY_POSTS_PER_MINUTE = env_int("FIRSTRING_COMMUNITY_POSTS_PER_MINUTE", 3)
 FIRSTRING_COMMUNITY_MAX_LINKS = env_int("FIRSTRING_COMMUNITY_MAX_LINKS", 3)
 FIRSTRING_COMMUNITY_BANNED_WORDS = env_list("FIRSTRING_COMMUNITY_BANNED_WORDS", [])
 FIRSTRING_COMMUNITY_UNANSWERED_HOURS = env_int("FIRSTRING_COMMUNITY_UNANSWERED_HOURS", 24)
+FIRSTRING_COMMUNITY_NEGATIVE_BRIDGE = env_bool("FIRSTRING_COMMUNITY_NEGATIVE_BRIDGE", True)
 FIRSTRING_COMMUNITY_BRIDGE_CHANNEL = env_str("FIRSTRING_COMMUNITY_BRIDGE_CHANNEL", "")

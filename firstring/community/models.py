@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from firstring.conversations.models import Conversation
 from firstring.customers.models import Customer
-from firstring.knowledge.models import HelpCenter
+from firstring.insights.models import Topic
+from firstring.knowledge.models import Article, HelpCenter
 
 
 class SignInLink(models.Model):
@@ -71,10 +72,17 @@ class Thread(models.Model):
     answer_count = models.PositiveIntegerField(default=0)
     locked_at = models.DateTimeField(null=True, blank=True)
     hidden_at = models.DateTimeField(null=True, blank=True)
-    # The bridge: the conversation an unanswered question became for the team.
+    # The bridge: the conversation this thread became for the team (unanswered or negative), or the
+    # resolved conversation staff posted it from.
     conversation = models.ForeignKey(
         Conversation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # A duplicate merged into another thread: hidden, its answers moved, its address redirects there.
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_from"
+    )
+    # The draft article staff made from one of its answers.
+    article = models.ForeignKey(Article, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     last_activity_at = models.DateTimeField(default=timezone.now)
 
@@ -142,6 +150,27 @@ class Post(models.Model):
     @property
     def is_hidden(self) -> bool:
         return self.hidden_at is not None
+
+
+class PostInsight(models.Model):
+    """A post's tone and main topic, read by the insights classifiers as an inbound message's are."""
+
+    post = models.OneToOneField(Post, primary_key=True, on_delete=models.CASCADE, related_name="insight")
+    help_center = models.ForeignKey(HelpCenter, on_delete=models.CASCADE, related_name="+")
+    posted_at = models.DateTimeField()
+    tone = models.CharField(max_length=16)
+    score = models.FloatField()
+    confidence = models.FloatField()
+    backend = models.CharField(max_length=40)
+    topic = models.ForeignKey(Topic, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    topic_confidence = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["posted_at"], name="community_insight_posted")]
+
+    def __str__(self) -> str:
+        return f"{self.tone} post {self.post_id}"
 
 
 class Vote(models.Model):

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import TruncDate
+from django.utils import timezone
 
-from firstring.community.models import Member, Post, Thread, Vote
+from firstring.community.models import Member, Post, PostInsight, Thread, Vote
+from firstring.conversations.models import Conversation, Message
+from firstring.customers.models import Identity
+from firstring.customers.services import customer_resolve
+from firstring.knowledge.markdown import render_markdown
 from firstring.knowledge.models import HelpCenter
+from firstring.lib.anonymise import anonymise, scrub
 from firstring.lib.errors import NotFound
 
 MAX_ID = 2**63 - 1
@@ -37,6 +46,14 @@ def thread_for_visitor(*, help_center: HelpCenter, thread_id: int) -> Thread:
     if thread is None:
         raise NotFound("no such thread")
     return thread
+
+
+def thread_merged_into(*, help_center: HelpCenter, thread_id: int) -> Thread | None:
+    """The visible thread a merged duplicate now lives in, or None."""
+    _check_id(thread_id, "thread")
+    return Thread.objects.filter(
+        merged_from__pk=thread_id, help_center=help_center, hidden_at__isnull=True
+    ).first()
 
 
 def posts_for_visitor(*, thread: Thread) -> list[Post]:
@@ -112,10 +129,10 @@ def thread_for_staff(*, thread_id: int) -> Thread:
 
 
 def posts_for_staff(*, thread: Thread) -> QuerySet[Post]:
-    """Every post of the thread, hidden ones too, in the order written."""
+    """Every post of the thread, hidden ones too, in the order written, with its tone and topic."""
     return (
         Post.objects.filter(thread=thread)
-        .select_related("author_member", "author_user")
+        .select_related("author_member", "author_user", "insight", "insight__topic")
         .order_by("created_at", "id")
     )
 
@@ -142,3 +159,105 @@ def recent_threads_for_staff(*, limit: int = 50) -> list[Thread]:
             "-created_at", "-id"
         )[:limit]
     )
+
+
+@dataclass(frozen=True)
+class Publication:
+    """A resolved conversation as the community would read it: the customer taken out."""
+
+    title: str
+    question: str
+    answer: str
+
+    @property
+    def question_html(self) -> str:
+        return render_markdown(self.question)
+
+    @property
+    def answer_html(self) -> str:
+        return render_markdown(self.answer)
+
+
+def _customer_words(conversation: Conversation) -> tuple[list[str], list[str]]:
+    """The customer's names and identifiers (addresses, numbers, handles): never to be published."""
+    customer = customer_resolve(conversation.customer)
+    customers = {conversation.customer_id, customer.pk}
+    names = [customer.name, conversation.customer.name]
+    identifiers = list(Identity.objects.filter(customer_id__in=customers).values_list("value", flat=True))
+    return [n for n in names if n], identifiers
+
+
+def publication_draft(*, conversation: Conversation) -> Publication:
+    """The first words of the customer and the last reply of the team, anonymised, for an agent to edit."""
+    messages = Message.objects.filter(conversation=conversation).exclude(text="")
+    question = messages.filter(direction=Message.Direction.INBOUND).order_by("created_at", "id").first()
+    answer = messages.filter(direction=Message.Direction.OUTBOUND).order_by("-created_at", "-id").first()
+    names, identifiers = _customer_words(conversation)
+
+    def clean(text: str) -> str:
+        return anonymise(text, names=names, identifiers=identifiers)
+
+    return Publication(
+        title=clean(conversation.subject)[:200],
+        question=clean(question.text if question else ""),
+        answer=clean(answer.text if answer else ""),
+    )
+
+
+def publication_preview(*, conversation: Conversation, title: str, question: str, answer: str) -> Publication:
+    """What an agent's edited text becomes: the customer's own names and identifiers always removed."""
+    names, identifiers = _customer_words(conversation)
+
+    def clean(text: str) -> str:
+        return scrub(text, names=names, identifiers=identifiers)
+
+    return Publication(title=clean(title), question=clean(question), answer=clean(answer))
+
+
+def _customer_posts(*, start: dt.datetime, end: dt.datetime, topic_id: int | None) -> QuerySet[PostInsight]:
+    """Members' visible posts in a range, as the Voice of the Customer counts them (not staff's, not spam)."""
+    rows = PostInsight.objects.filter(
+        posted_at__gte=start,
+        posted_at__lt=end,
+        post__author_member__isnull=False,
+        post__hidden_at__isnull=True,
+    )
+    return rows.filter(topic_id=topic_id) if topic_id else rows
+
+
+def post_tone_by_day(
+    *, start: dt.datetime, end: dt.datetime, topic_id: int | None = None
+) -> list[dict[str, Any]]:
+    """Per day: members' posts, their tone counts and mean tone score (the dashboard's community line)."""
+    rows = (
+        _customer_posts(start=start, end=end, topic_id=topic_id)
+        .annotate(day=TruncDate("posted_at", tzinfo=timezone.get_current_timezone()))
+        .values("day")
+        .annotate(
+            posts=Count("pk"),
+            negative=Count("pk", filter=Q(tone="negative")),
+            neutral=Count("pk", filter=Q(tone="neutral")),
+            positive=Count("pk", filter=Q(tone="positive")),
+            score=Sum("score"),
+        )
+        .order_by("day")
+    )
+    return [
+        {**r, "mean_tone": round((r["score"] or 0.0) / r["posts"], 4) if r["posts"] else 0.0} for r in rows
+    ]
+
+
+def post_topics(*, start: dt.datetime, end: dt.datetime, limit: int = 10) -> list[dict[str, Any]]:
+    """The topics members post about most in a range, with their negative share."""
+    rows = (
+        _customer_posts(start=start, end=end, topic_id=None)
+        .filter(topic__isnull=False)
+        .values("topic_id", "topic__name")
+        .annotate(posts=Count("pk"), negative=Count("pk", filter=Q(tone="negative")))
+        .order_by("-posts", "topic__name")[:limit]
+    )
+    return [
+        {"topic_id": r["topic_id"], "topic": r["topic__name"], "posts": r["posts"],
+         "negative_share": round(r["negative"] / r["posts"], 4)}
+        for r in rows
+    ]  # fmt: skip

@@ -148,7 +148,14 @@ def ask(request: HttpRequest, center: HelpCenter, lang: str, member: Member | No
 def thread(
     request: HttpRequest, center: HelpCenter, lang: str, member: Member | None, thread_id: int
 ) -> HttpResponse:
-    found = selectors.thread_for_visitor(help_center=center, thread_id=thread_id)
+    try:
+        found = selectors.thread_for_visitor(help_center=center, thread_id=thread_id)
+    except NotFound:
+        merged = selectors.thread_merged_into(help_center=center, thread_id=thread_id)
+        if merged is None:
+            raise
+        # A duplicate merged into another thread: its address now lives there, for people and crawlers.
+        return redirect(_thread_url(center, lang, merged.pk), permanent=True)
     posts = selectors.posts_for_visitor(thread=found)
     votes = selectors.member_votes(member=member, posts=posts)
     may_accept = (

@@ -68,6 +68,11 @@ urlpatterns = [
     path("kb/suggest/<int:conversation_id>/", knowledge.suggestions, name="kb-suggest"),
     path("community/", community.queue, name="community"),
     path("community/new/", community.thread_new, name="community-new"),
+    path(
+        "conversations/<int:conversation_id>/community/",
+        community.conversation_publish,
+        name="conversation-publish",
+    ),
     path("community/threads/<int:thread_id>/", community.thread_detail, name="community-thread"),
     *[
         path(
@@ -76,8 +81,9 @@ urlpatterns = [
             {"action": action},
             name=f"community-thread-{action}",
         )
-        for action in ("answer", "accept", "lock", "unlock")
+        for action in ("answer", "accept", "merge", "lock", "unlock")
     ],
+    path("community/posts/<int:post_id>/article/", community.post_article, name="community-post-article"),
     *[
         path(
             f"community/posts/<int:post_id>/{action}/",

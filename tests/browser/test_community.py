@@ -63,3 +63,48 @@ def test_a_customer_signs_in_asks_with_hostile_markdown_and_sees_only_their_conv
     response = other.goto(f"{live_url}/help/en/me/conversations/{carla_conversation.pk}/")
     assert response.status == 404
     other.context.close()
+
+
+def test_an_agent_posts_a_resolved_conversations_answer_anonymised_with_a_preview(
+    page, live_url, receive, agent, email_channel
+):
+    from firstring.conversations.services import conversation_set_status, reply_send
+    from tests.browser.conftest import sign_in
+
+    HelpCenter.objects.create(name="Acme Help", prefix="help")
+    conversation = receive(
+        channel=email_channel,
+        email="carla@example.com",
+        name="Carla Customer",
+        subject="Parcel 55123 lost",
+        text="I'm Carla Customer, my parcel 55123 never came. Call me on +49 151 12345678.",
+    ).conversation
+    reply_send(conversation=conversation, author=agent, text="Hello Carla, we sent parcel 55123 again.")
+    conversation_set_status(conversation=conversation, status="resolved", actor=agent)
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.add_init_script(TRAP)
+
+    sign_in(page, live_url, agent.email, "pw-agent-123")
+    page.goto(f"{live_url}/conversations/{conversation.pk}/")
+    page.get_by_role("link", name="Post the answer to the community").click()
+    question = page.get_by_label("Question (Markdown)")
+    answer = page.get_by_label("Answer (Markdown)")
+    drafted = question.input_value() + answer.input_value() + page.get_by_label("Title").input_value()
+    for private in ("Carla", "55123", "12345678"):
+        assert private not in drafted
+    assert page.get_by_role("button", name="Post to the community").count() == 0  # preview first
+
+    answer.fill("Hello Carla, here is what helped.\n\n" + HOSTILE)
+    page.get_by_role("button", name="Preview").click()
+    preview = page.locator(".publish-preview")
+    preview.wait_for()
+    assert "window.__xss=1" in preview.inner_text() and "Carla" not in preview.inner_text()
+    assert page.evaluate("window.__xss") is None and dialogs == []
+    page.get_by_role("button", name="Post to the community").click()
+    page.wait_for_url("**/community/threads/*/")
+    thread = Thread.objects.get()
+    _inert(page, f"{live_url}/help/en/community/t/{thread.pk}/")
+    shown = page.locator("main").inner_text()
+    assert "here is what helped" in shown and "Carla" not in shown and "55123" not in shown
+    assert dialogs == []

@@ -1,6 +1,11 @@
 """Writes to the community: one function each, `<entity>_<verb>`, keyword-only, in a transaction."""
 
-from firstring.community.services.bridge import threads_bridge_unanswered
+from firstring.community.services.articles import article_draft_from_answer
+from firstring.community.services.bridge import (
+    thread_bridge,
+    thread_publish_from_conversation,
+    threads_bridge_unanswered,
+)
 from firstring.community.services.moderation import (
     member_ban,
     member_unban,
@@ -8,6 +13,7 @@ from firstring.community.services.moderation import (
     post_hide,
     post_restore,
     thread_lock,
+    thread_merge,
     thread_unlock,
 )
 from firstring.community.services.posts import (
@@ -22,6 +28,7 @@ from firstring.community.services.signin import signin_link_send, signin_link_us
 __all__ = [
     "answer_accept",
     "answer_create",
+    "article_draft_from_answer",
     "member_ban",
     "member_unban",
     "post_flag",
@@ -30,9 +37,12 @@ __all__ = [
     "post_vote",
     "signin_link_send",
     "signin_link_use",
+    "thread_bridge",
     "thread_create",
     "thread_index_write",
     "thread_lock",
+    "thread_merge",
+    "thread_publish_from_conversation",
     "thread_unlock",
     "threads_bridge_unanswered",
 ]

@@ -1,4 +1,4 @@
-"""Moderation: members flag posts; staff hide and restore posts, lock threads and ban members."""
+"""Moderation: members flag posts; staff hide and restore posts, lock and merge threads, ban members."""
 
 from __future__ import annotations
 
@@ -101,6 +101,48 @@ def thread_unlock(*, thread: Thread, actor: User) -> Thread:
             thread.locked_at = None
             thread.save(update_fields=["locked_at"])
     return thread
+
+
+def thread_merge(*, thread: Thread, into: Thread, actor: User) -> Thread:
+    """Merge a duplicate into another visible thread of the same help center; the thread merged into.
+
+    The duplicate's answers (with their votes and flags) move; the duplicate is hidden, keeps its
+    question for staff, and its public address redirects (301) to `into`. Threads merged into the
+    duplicate before now point to `into`, so a redirect never chains.
+    """
+    require_moderator(actor)
+    if thread.pk == into.pk:
+        raise InvalidInput("A thread cannot be merged into itself.")
+    with transaction.atomic():
+        locked = {
+            t.pk: t
+            for t in Thread.objects.select_for_update().filter(pk__in=[thread.pk, into.pk]).order_by("pk")
+        }
+        thread, into = locked[thread.pk], locked[into.pk]
+        if thread.merged_into_id is not None:
+            raise Conflict("This thread was merged already.")
+        if into.is_hidden or into.merged_into_id is not None:
+            raise InvalidInput("Merge into a visible thread.")
+        if into.help_center_id != thread.help_center_id:
+            raise InvalidInput("Merge into a thread of the same help center.")
+        moved = Post.objects.filter(thread=thread, is_question=False)
+        last = (
+            moved.filter(hidden_at__isnull=True)
+            .order_by("-created_at")
+            .values_list("created_at", flat=True)
+            .first()
+        )
+        moved.update(thread=into)
+        Thread.objects.filter(merged_into=thread).update(merged_into=into)
+        thread.merged_into, thread.accepted_post = into, None
+        thread.hidden_at = thread.hidden_at or timezone.now()
+        thread.save(update_fields=["merged_into", "accepted_post", "hidden_at"])
+        thread_index_write(thread=thread)
+        if last is not None and last > into.last_activity_at:
+            into.last_activity_at = last
+            into.save(update_fields=["last_activity_at"])
+        thread_index_write(thread=into)
+    return into
 
 
 def member_ban(*, member: Member, actor: User, reason: str) -> Member:

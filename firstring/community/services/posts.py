@@ -57,6 +57,17 @@ def _post_new(*, thread: Thread, author: Author, member: Member | None, body: st
     )
 
 
+def _analyse_after_commit(post: Post) -> None:
+    """Queue the post's tone and topic reading once it is stored (a negative question crosses at once)."""
+
+    def queue() -> None:
+        from firstring.community.tasks import posts_analysed
+
+        posts_analysed.enqueue([post.pk])
+
+    transaction.on_commit(queue)
+
+
 def thread_create(
     *,
     help_center: HelpCenter,
@@ -92,6 +103,7 @@ def thread_create(
         post.thread = thread
         post.save()
         thread_index_write(thread=thread)
+        _analyse_after_commit(post)
     return thread
 
 
@@ -110,6 +122,7 @@ def answer_create(*, thread: Thread, author: Author, body: str) -> Post:
             thread.last_activity_at = post.created_at
             thread.save(update_fields=["last_activity_at"])
         thread_index_write(thread=thread)
+        _analyse_after_commit(post)
     return post
 
 

@@ -72,7 +72,9 @@ def uninstall(apps, schema_editor) -> None:  # type: ignore[no-untyped-def]
 class Migration(migrations.Migration):
     dependencies = [
         ("conversations", "0001_initial"),
-        ("customers", "0001_initial"),
+        # After the customers' last table change: SQLite rebuilds a table to alter it, and a rebuild
+        # drops the triggers installed here, whatever order the rest of the graph happens to give.
+        ("customers", "0002_customer_tier"),
     ]
 
     operations = [migrations.RunPython(install, uninstall, elidable=False)]

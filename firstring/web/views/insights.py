@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET
 from firstring.accounts.access import require_manager
 from firstring.accounts.models import Team, User
 from firstring.channels.models import Channel
+from firstring.community import selectors as community_selectors
 from firstring.insights import selectors
 from firstring.lib.errors import InvalidInput
 from firstring.surveys import selectors as surveys
@@ -31,6 +32,8 @@ from firstring.web.errors import agent_view
 from firstring.web.forms import valid
 
 MAX_DAYS = 366
+# The community's line in the tone chart and the tone table: members' posts, not a channel's messages.
+COMMUNITY = "Community posts"
 # Conversations in one CSV export; narrow the filters for more.
 MAX_EXPORT_ROWS = 50_000
 
@@ -72,6 +75,14 @@ def _filters(request: HttpRequest) -> tuple[selectors.DashboardFilters, dict[str
     return filters, data
 
 
+def _community_rows(filters: selectors.DashboardFilters) -> list[dict[str, Any]]:
+    """Members' posts per day and tone; none when a channel or team is chosen (posts have neither)."""
+    if filters.channel_id or filters.team_id:
+        return []
+    start, end = filters.bounds()
+    return community_selectors.post_tone_by_day(start=start, end=end, topic_id=filters.topic_id)
+
+
 def _query(filters: selectors.DashboardFilters, **extra: Any) -> str:
     from urllib.parse import urlencode
 
@@ -99,6 +110,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         by_channel[row["channel"]][row["day"]] = row["mean_tone"]
         for tone in ("negative", "neutral", "positive"):
             volume[row["day"]][tone] += row[tone]
+    community = _community_rows(filters)
+    for row in community:
+        by_channel[COMMUNITY][row["day"]] = row["mean_tone"]
     series = [charts.Series(name, points) for name, points in sorted(by_channel.items())]
     topics = selectors.top_topics(filters)
     most = max((t["messages"] for t in topics), default=0)
@@ -132,6 +146,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             volume, since=filters.since, until=filters.until, title="Customer messages per day by tone"
         ),
         "topics": topics,
+        "community": {
+            "posts": sum(r["posts"] for r in community),
+            "negative": sum(r["negative"] for r in community),
+            "positive": sum(r["positive"] for r in community),
+            "topics": community_selectors.post_topics(start=filters.bounds()[0], end=filters.bounds()[1])
+            if community
+            else [],
+            "shown": not (filters.channel_id or filters.team_id),
+        },
+        "community_label": COMMUNITY,
         "lift": lift,
         "surveys": surveys.survey_summary(filters),
         "survey_scores": survey_scores,
@@ -216,6 +240,17 @@ def _csv_rows(filters: selectors.DashboardFilters, table: str, data: dict[str, A
                 r["neutral"],
                 r["positive"],
                 r["urgent"],
+                r["mean_tone"],
+            ]
+        for r in _community_rows(filters):
+            yield [
+                r["day"],
+                COMMUNITY,
+                r["posts"],
+                r["negative"],
+                r["neutral"],
+                r["positive"],
+                "",
                 r["mean_tone"],
             ]
     elif table == "topics":
