@@ -231,7 +231,9 @@ def test_suggestions_beside_a_conversation(agent, billing_agent, publish, receiv
     partial = _client(agent).get(f"/kb/suggest/{conversation.pk}/").content.decode()
     assert "Track your parcel" in partial and "Courier codes" in partial
     inserts = re.findall(r'data-insert="([^"]*)"', partial)
-    assert len(inserts) == 1 and "/help/en/articles/" in inserts[0]  # internal ones have no public link
+    # The public article's link and answer; an internal one offers neither, its text is not for customers.
+    assert len(inserts) == 2 and "/help/en/articles/" in inserts[0]
+    assert inserts[1] == "Use the tracking link in your shipping e-mail."
     page = _client(agent).get(f"/conversations/{conversation.pk}/").content.decode()
     assert f'hx-get="/kb/suggest/{conversation.pk}/"' in page
     # Another team's conversation is a 404, as everywhere.
