@@ -231,10 +231,12 @@ def monitor_patch(
     summary="What a query would have matched among the last stored mentions",
 )
 def monitor_preview(request: HttpRequest, payload: PreviewIn) -> MentionPage:
-    found = services.monitor_preview(
+    preview = services.monitor_preview(
         query=payload.query, languages=payload.languages, source_kinds=payload.source_kinds
     )
-    rows = list(Mention.objects.filter(pk__in=[m.pk for m in found]).prefetch_related("matches")[:200])
+    rows = list(
+        Mention.objects.filter(pk__in=[m.pk for m in preview.matched]).prefetch_related("matches")[:200]
+    )
     rows.sort(key=lambda m: (m.posted_at, m.pk), reverse=True)
     return MentionPage(items=[mention_out(m) for m in rows], next_cursor=None)
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDay, TruncHour
+from django.utils import timezone
 
 from firstring.insights.classifiers import LABELS
 from firstring.lib.errors import InvalidInput
@@ -47,6 +48,15 @@ def mentions_filtered(
 
 def monitors_all() -> QuerySet[Monitor]:
     return Monitor.objects.order_by("name", "id")
+
+
+def monitors_with_counts(*, days: int = 7) -> QuerySet[Monitor]:
+    """Every monitor with `recent` (its matches posted in the last `days`) and `open_alerts`."""
+    since = timezone.now() - timedelta(days=days)
+    return monitors_all().annotate(
+        recent=Count("matches", filter=Q(matches__posted_at__gte=since), distinct=True),
+        open_alerts=Count("alerts", filter=Q(alerts__status=Alert.Status.OPEN), distinct=True),
+    )
 
 
 def alerts_recent(*, limit: int = 20) -> list[Alert]:
