@@ -86,6 +86,8 @@ class MentionOut(Schema):
     posted_at: datetime
     tone: str
     tone_score: float
+    topic_id: int | None
+    urgency: list[str]
     reach: int
     reposts: int
     status: str
@@ -105,6 +107,8 @@ class MentionQuery(CheckedIn):
     status: str | None = Field(None, max_length=10)
     source: str | None = Field(None, max_length=64)
     min_reach: int | None = Field(None, ge=0, le=2**31)
+    topic: int | None = Field(None, ge=1, le=MAX_ID)
+    urgent: bool | None = None
     cursor: Cursor | None = None
     limit: Limit = 50
 
@@ -163,6 +167,8 @@ def mention_out(mention: Mention) -> MentionOut:
         posted_at=mention.posted_at,
         tone=mention.tone,
         tone_score=mention.tone_score,
+        topic_id=mention.topic_id,
+        urgency=mention.urgency,
         reach=mention.reach,
         reposts=mention.reposts,
         status=mention.status,
@@ -249,6 +255,8 @@ def mention_list(request: HttpRequest, filters: Query[MentionQuery]) -> MentionP
         status=filters.status,
         source=filters.source,
         min_reach=filters.min_reach,
+        topic_id=filters.topic,
+        urgent=filters.urgent,
     ).prefetch_related("matches")
     rows, next_cursor = page(queryset, MENTION_ORDER, filters.cursor, filters.limit)
     return MentionPage(items=[mention_out(m) for m in rows], next_cursor=next_cursor)

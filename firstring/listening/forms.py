@@ -22,6 +22,8 @@ class MentionFilterForm(forms.Form):
     reach = forms.ChoiceField(
         required=False, choices=[("", "Any"), *[(k, f"{v:,}+") for k, v in REACH_LEVELS.items() if v]]
     )
+    topic = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    urgent = forms.ChoiceField(required=False, choices=[("", "Any"), ("1", "Urgent"), ("0", "Not urgent")])
     cursor = forms.CharField(required=False, max_length=1000)
 
 

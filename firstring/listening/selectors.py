@@ -26,9 +26,11 @@ def mentions_filtered(
     status: str | None = None,
     source: str | None = None,
     min_reach: int | None = None,
+    topic_id: int | None = None,
+    urgent: bool | None = None,
 ) -> QuerySet[Mention]:
-    """Mentions newest first, narrowed by monitor, tone, triage status, source kind and reach."""
-    queryset = Mention.objects.select_related("assignee", "source", "author")
+    """Mentions newest first, narrowed by monitor, tone, triage status, source kind, reach, topic, urgency."""
+    queryset = Mention.objects.select_related("assignee", "source", "author", "topic")
     if monitor_id is not None:
         queryset = queryset.filter(matches__monitor_id=monitor_id)
     if tone:
@@ -43,6 +45,10 @@ def mentions_filtered(
         queryset = queryset.filter(source__kind=source)
     if min_reach:
         queryset = queryset.filter(reach__gte=min_reach)
+    if topic_id is not None:
+        queryset = queryset.filter(topic_id=topic_id)
+    if urgent is not None:
+        queryset = queryset.filter(urgent=urgent)
     return queryset.order_by("-posted_at", "-id")
 
 

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from firstring.accounts.access import require_manager
 from firstring.accounts.models import User
 from firstring.api.paging import page
+from firstring.insights.selectors import active_topics
 from firstring.lib.cursor import SortKey
 from firstring.lib.errors import NotFound
 from firstring.listening import selectors, services
@@ -53,6 +54,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
         status=data["status"] or None,
         source=data["source"] or None,
         min_reach=REACH_LEVELS.get(data["reach"] or "any", 0),
+        topic_id=data["topic"],
+        urgent={"1": True, "0": False}.get(data["urgent"]),
     ).prefetch_related("matches__monitor")
     rows, next_cursor = page(mentions, ORDER, data["cursor"] or None, PAGE_SIZE)
     query = request.GET.copy()
@@ -66,6 +69,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "next_query": f"{query.urlencode()}&cursor={next_cursor}" if next_cursor else "",
             "monitors": selectors.monitors_all(),
+            "topics": active_topics(),
             "kinds": all_kinds(),
             # Source kinds whose mentions can be answered through their API (a reply form each).
             "repliable": [kind.kind for kind in all_kinds() if kind.reply is not None],

@@ -6,6 +6,7 @@ from django.test import Client
 
 from firstring.conversations.models import Conversation
 from firstring.customers.models import Identity
+from firstring.insights.topic_services import topic_create
 from firstring.listening.models import Mention
 from firstring.listening.pipeline import mentions_ingest
 from tests.listening.conftest import make_post
@@ -153,3 +154,30 @@ def test_the_analytics_page_compares_monitors(agent, monitor, bluesky_source):
     assert (stats.mentions, stats.share_of_voice) == (1, 1.0)
     assert client.get("/listening/analytics/?days=500").status_code == 422
     assert client.get("/listening/analytics/?monitor=999").status_code == 422
+
+
+def test_the_inbox_shows_and_filters_language_topic_and_urgency(agent, manager, monitor, bluesky_source):
+    delivery = topic_create(user=manager, name="delivery", examples=["where is my parcel"])
+    topic_create(user=manager, name="billing", examples=["I was charged twice"])
+    monitor("acme")
+    mentions_ingest(
+        posts=[
+            make_post("acme lost my parcel, I am calling my lawyer about it", n=1),
+            make_post("acme charged me twice for one invoice", n=2),
+        ],
+        source=bluesky_source,
+    )
+    client = _client(agent)
+    html = client.get("/listening/").content.decode()
+    assert "urgent: legal" in html and '<span class="language" title="Language">en</span>' in html
+
+    def texts(query: str) -> list[str]:
+        response = client.get(f"/listening/?{query}")
+        assert response.status_code == 200
+        return [m.text for m in response.context["rows"]]
+
+    assert texts("urgent=1") == ["acme lost my parcel, I am calling my lawyer about it"]
+    assert texts("urgent=0") == ["acme charged me twice for one invoice"]
+    assert texts(f"topic={delivery.pk}") == ["acme lost my parcel, I am calling my lawyer about it"]
+    assert client.get("/listening/?urgent=maybe").status_code == 422
+    assert client.get("/listening/?topic=-1").status_code == 422
