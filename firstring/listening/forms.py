@@ -44,7 +44,8 @@ class ReplyForm(forms.Form):
 
 class AnalyticsForm(forms.Form):
     monitor = forms.TypedMultipleChoiceField(required=False, coerce=int, choices=())
-    days = forms.IntegerField(required=False, min_value=1, max_value=90)
+    since = forms.DateField(required=False)
+    until = forms.DateField(required=False)
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

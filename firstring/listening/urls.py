@@ -7,6 +7,7 @@ app_name = "listening"
 urlpatterns = [
     path("", views.inbox, name="inbox"),
     path("analytics/", views.analytics, name="analytics"),
+    path("analytics/export/<slug:table>.csv", views.analytics_export, name="analytics-export"),
     path("monitors/", views.monitor_list, name="monitors"),
     path("monitors/new/", views.monitor_new, name="monitor-new"),
     path("monitors/new/preview/", views.monitor_preview, name="monitor-new-preview"),

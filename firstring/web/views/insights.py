@@ -23,6 +23,7 @@ from firstring.accounts.models import Team, User
 from firstring.channels.models import Channel
 from firstring.insights import selectors
 from firstring.lib.errors import InvalidInput
+from firstring.lib.spreadsheet import safe_cell
 from firstring.web import charts
 from firstring.web.errors import agent_view
 from firstring.web.forms import valid
@@ -187,13 +188,6 @@ def _csv_rows(filters: selectors.DashboardFilters, table: str, data: dict[str, A
             ]  # fmt: skip
 
 
-def _safe_cell(value: Any) -> Any:
-    # A cell starting with = + - @ would be a formula in a spreadsheet (CSV injection).
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 @require_GET
 @agent_view
 def export(request: HttpRequest, table: str) -> HttpResponse:
@@ -204,7 +198,7 @@ def export(request: HttpRequest, table: str) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     writer = csv.writer(response)
     for row in _csv_rows(filters, table, data):
-        writer.writerow([_safe_cell(v) for v in row])
+        writer.writerow([safe_cell(v) for v in row])
     name = f"firstring-{table}-{filters.since.isoformat()}-{filters.until.isoformat()}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
