@@ -113,30 +113,27 @@ def monitor_update(
         monitor = Monitor.objects.select_for_update().filter(pk=monitor_id).first()
         if monitor is None:
             raise NotFound(f"monitor {monitor_id} not found")
-        fields: list[str] = []
+        wanted: dict[str, object] = {}
         if name is not None:
-            monitor.name = _clean_name(name)
-            fields.append("name")
+            wanted["name"] = _clean_name(name)
         if query is not None:
             parse_query(query)
-            monitor.query = query.strip()
-            fields.append("query")
+            wanted["query"] = query.strip()
         if languages is not None:
-            monitor.languages = languages_clean(languages)
-            fields.append("languages")
+            wanted["languages"] = languages_clean(languages)
         if source_kinds is not None:
-            monitor.source_kinds = source_kinds_clean(source_kinds)
-            fields.append("source_kinds")
+            wanted["source_kinds"] = source_kinds_clean(source_kinds)
         if alert_webhook_url is not None or alert_emails is not None:
-            webhook, emails = _clean_alerts(
+            wanted["alert_webhook_url"], wanted["alert_emails"] = _clean_alerts(
                 monitor.alert_webhook_url if alert_webhook_url is None else alert_webhook_url,
                 monitor.alert_emails if alert_emails is None else alert_emails,
             )
-            monitor.alert_webhook_url, monitor.alert_emails = webhook, emails
-            fields += ["alert_webhook_url", "alert_emails"]
         if enabled is not None:
-            monitor.enabled = enabled
-            fields.append("enabled")
+            wanted["enabled"] = enabled
+        # Saving the same values is no edit: the version (and the listeners' matcher) stays.
+        fields = [field for field, value in wanted.items() if getattr(monitor, field) != value]
+        for field in fields:
+            setattr(monitor, field, wanted[field])
         if fields:
             monitor.version += 1
             monitor.updated_at = timezone.now()

@@ -1,4 +1,5 @@
-"""The listening inbox: mentions to triage by monitor, tone, reach and source, and the spike alerts."""
+"""The listening pages: the inbox (triage by monitor, tone, reach, source, topic, urgency), spike alerts,
+analytics, and the managers' monitor editor with its preview."""
 
 from __future__ import annotations
 

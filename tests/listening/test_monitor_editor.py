@@ -90,6 +90,10 @@ def test_editing_applies_from_then_on_and_pausing_stops_matching(manager, monito
     assert response.status_code == 302
     acme.refresh_from_db()
     assert acme.query == "acme -phone" and acme.version == 2
+    # Saving the form unchanged is no edit.
+    assert client.post(f"/listening/monitors/{acme.pk}/", _fields(query="acme -phone")).status_code == 302
+    acme.refresh_from_db()
+    assert acme.version == 2
     # The stored match keeps the version it was made with; new posts meet the edited query.
     assert list(MonitorMatch.objects.values_list("monitor_version", flat=True)) == [1]
     mentions_ingest(
