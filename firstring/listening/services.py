@@ -147,6 +147,9 @@ class MonitorPreview:
 
     scanned: int
     matched: list[Mention]
+    # What the automaton looks for, and the terms of which a matching post contains at least one.
+    terms: list[str]
+    required: list[str]
     # With the monitor being edited: mentions the edit would add, and those it matches now but would drop.
     added: list[Mention]
     dropped: list[Mention]
@@ -200,7 +203,14 @@ def monitor_preview(
         found = {m.pk for m in matched}
         added = [m for m in matched if m.pk not in now]
         dropped = [m for m in window if m.pk in now and m.pk not in found]
-    return MonitorPreview(scanned=len(window), matched=matched, added=added, dropped=dropped)
+    return MonitorPreview(
+        scanned=len(window),
+        matched=matched,
+        terms=sorted(compiled.query.terms),
+        required=sorted(compiled.query.required),
+        added=added,
+        dropped=dropped,
+    )
 
 
 def _mention_for_update(mention_id: int) -> Mention:

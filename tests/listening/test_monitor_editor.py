@@ -125,7 +125,7 @@ def test_the_preview_shows_what_the_edited_query_would_have_matched(manager, mon
     response = client.post(f"/listening/monitors/{acme.pk}/preview/", {"query": "refund", "name": ""})
     assert response.status_code == 200 and response.context["form"]["query"].value() == "refund"
     preview = response.context["preview"]
-    assert preview.scanned == 3
+    assert preview.scanned == 3 and preview.terms == preview.required == ["refund"]
     assert sorted(m.text for m in preview.matched) == ["acme refund came through", "globex refund never came"]
     assert [m.text for m in preview.added] == ["globex refund never came"]
     assert [m.text for m in preview.dropped] == ["acme lost my parcel <b>again</b>"]
@@ -141,8 +141,14 @@ def test_the_preview_shows_what_the_edited_query_would_have_matched(manager, mon
     assert acme.query == "acme" and acme.version == 1
 
     # Without HTMX the editor comes back whole with the preview under it; a new monitor has no diff.
-    page = client.post("/listening/monitors/new/preview/", {"query": "globex", "source_kinds": ["rss"]})
+    page = client.post(
+        "/listening/monitors/new/preview/",
+        {"query": "(globex OR #globexfail) -@globex", "source_kinds": ["rss"]},
+    )
     assert page.status_code == 200 and page.context["preview"].matched == []
+    assert "Looks for #globexfail, @globex, globex; a post must contain one of #globexfail, globex." in (
+        page.content.decode()
+    )
     bad = client.post("/listening/monitors/new/preview/", {"query": "acme OR"}, HTTP_HX_REQUEST="true")
     assert bad.status_code == 422 and bad["HX-Retarget"] == "#alerts"
     assert "the query ends where a term was expected" in bad.content.decode()
