@@ -220,3 +220,13 @@ def test_the_inbox_shows_and_filters_language_topic_and_urgency(agent, manager, 
     assert texts(f"topic={delivery.pk}") == ["acme lost my parcel, I am calling my lawyer about it"]
     assert client.get("/listening/?urgent=maybe").status_code == 422
     assert client.get("/listening/?topic=-1").status_code == 422
+
+
+def test_the_analytics_page_without_monitors_or_mentions(agent, monitor):
+    client = _client(agent)
+    empty = client.get("/listening/analytics/")
+    assert empty.status_code == 200 and "No monitors yet." in empty.content.decode()
+    monitor("acme")
+    quiet = client.get("/listening/analytics/")
+    assert quiet.status_code == 200 and quiet.content.decode().count('<svg class="chart"') == 4
+    assert client.get("/listening/analytics/export/daily.csv").content.decode().count("\n") == 1
