@@ -5,8 +5,9 @@ with AND/NOT) listen to `--events` Jetstream events spread over `--minutes` of r
 support tweets that mention a brand (`--mention-rate`), unrelated chatter (TweetEval's tweets), reposts
 and identity events. From minute `--spike-at`, one brand also gets `--spike-per-minute` extra negative
 posts for ten minutes (texts the tone engine calls negative). Every event goes the way a live one goes:
-Jetstream JSON parsed, matched against every monitor, de-duplicated, tone-scored in batches, stored
-with its matches and the cursor, and fed to the spike rule, `--batch` events per transaction.
+Jetstream JSON parsed, matched against every monitor, de-duplicated, read in batches (tone, the
+company's `--topics` support topics, urgency, language when the post has none), stored with its
+matches and the cursor, and fed to the spike rule, `--batch` events per transaction.
 
 Timed: that whole path, in this one process (`events_per_second`, wall clock; `cpu_events_per_second`,
 this process's CPU). `match_rate`: events that matched a monitor. `alert_latency_s`: replayed seconds
@@ -23,8 +24,10 @@ from typing import Any
 
 from django.db import connection
 
+from firstring.accounts.models import User
 from firstring.bench._database import bench_database
 from firstring.insights.classifiers import get_classifier
+from firstring.insights.topic_services import current_topic_classifier, topic_create
 from firstring.listening.matching import Post
 from firstring.listening.models import Alert, Mention, MonitorMatch, Source
 from firstring.listening.pipeline import active_matcher, mentions_ingest
@@ -34,6 +37,17 @@ from firstring.listening.sources.bluesky.jetstream import Handles, parse_event
 from firstring.listening.testing import build_brands, build_replay
 
 START = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+# The topics a support team names for itself (name, examples), the first `--topics` of them.
+TOPICS = [
+    ("delivery", ["where is my parcel", "the courier never came"]),
+    ("billing", ["I was charged twice", "my invoice is wrong"]),
+    ("refunds", ["I want my money back", "when will my refund arrive"]),
+    ("account access", ["I cannot log in", "reset my password"]),
+    ("outage", ["the app is down", "no internet since this morning"]),
+    ("customer service", ["nobody answers the phone", "your agent was rude"]),
+    ("flights", ["my flight was delayed", "lost luggage at the airport"]),
+    ("product quality", ["it broke after a week", "the screen is cracked"]),
+]
 
 
 def main(argv: Sequence[str]) -> dict[str, Any]:
@@ -46,6 +60,7 @@ def main(argv: Sequence[str]) -> dict[str, Any]:
     parser.add_argument("--spike-per-minute", type=float, default=20.0)
     parser.add_argument("--batch", type=int, default=1000, help="Events per stored batch.")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--topics", type=int, default=6, help=f"Company topics (0 to {len(TOPICS)}).")
     args = parser.parse_args(argv)
 
     brands, _ = build_brands(args.monitors, seed=args.seed)
@@ -71,6 +86,13 @@ def main(argv: Sequence[str]) -> dict[str, Any]:
     )
 
     with bench_database("listen") as vendor:
+        manager = User.objects.create_user(
+            email="bench-manager@example.com", password=None, name="Bench", role=User.Role.MANAGER
+        )
+        for name, examples in TOPICS[: max(0, args.topics)]:
+            topic_create(user=manager, name=name, examples=examples)
+        # Built (and the encoder loaded) before the clock starts, as in a running listener.
+        current_topic_classifier()
         monitors = [monitor_create(actor=None, name=brand.handle, query=brand.query) for brand in brands]
         # No AppView lookups (network I/O, not matching); the posts' own reach is used.
         source = Source.objects.create(
@@ -128,6 +150,10 @@ def main(argv: Sequence[str]) -> dict[str, Any]:
             "negative_share": round(Mention.objects.filter(tone="negative").count() / stored, 3)
             if stored
             else 0,
+            "topics": min(max(0, args.topics), len(TOPICS)),
+            "mentions_with_topic": Mention.objects.exclude(topic=None).count(),
+            "mentions_urgent": Mention.objects.filter(urgent=True).count(),
+            "mentions_with_language": Mention.objects.exclude(language="").count(),
             "reposts_counted": sum(Mention.objects.values_list("reposts", flat=True)),
             "malformed": malformed,
             "cursor_saved": Source.objects.get(pk=source.pk).cursor == cursor,

@@ -13,6 +13,7 @@ from firstring.lib.admin_secrets import SECRET_FIELDS, SecretsForm, secrets_summ
 from firstring.lib.errors import InvalidInput
 from firstring.listening.models import Alert, Monitor, Source
 from firstring.listening.query import parse_query
+from firstring.listening.services import languages_clean
 from firstring.listening.sources import all_kinds
 
 
@@ -45,9 +46,12 @@ class MonitorForm(forms.ModelForm):
 
     def clean_languages(self) -> list[str]:
         value = self.cleaned_data["languages"] or []
-        if not isinstance(value, list) or not all(isinstance(v, str) and 2 <= len(v) <= 3 for v in value):
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise forms.ValidationError('Give a list of language codes, like ["en", "de"].')
-        return sorted({v.lower() for v in value})
+        try:
+            return languages_clean(value)
+        except InvalidInput as error:
+            raise forms.ValidationError(str(error)) from None
 
     def clean_source_kinds(self) -> list[str]:
         value = self.cleaned_data["source_kinds"] or []

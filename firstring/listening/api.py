@@ -86,6 +86,8 @@ class MentionOut(Schema):
     posted_at: datetime
     tone: str
     tone_score: float
+    topic_id: int | None
+    urgency: list[str]
     reach: int
     reposts: int
     status: str
@@ -105,6 +107,8 @@ class MentionQuery(CheckedIn):
     status: str | None = Field(None, max_length=10)
     source: str | None = Field(None, max_length=64)
     min_reach: int | None = Field(None, ge=0, le=2**31)
+    topic: int | None = Field(None, ge=1, le=MAX_ID)
+    urgent: bool | None = None
     cursor: Cursor | None = None
     limit: Limit = 50
 
@@ -163,6 +167,8 @@ def mention_out(mention: Mention) -> MentionOut:
         posted_at=mention.posted_at,
         tone=mention.tone,
         tone_score=mention.tone_score,
+        topic_id=mention.topic_id,
+        urgency=mention.urgency,
         reach=mention.reach,
         reposts=mention.reposts,
         status=mention.status,
@@ -231,10 +237,12 @@ def monitor_patch(
     summary="What a query would have matched among the last stored mentions",
 )
 def monitor_preview(request: HttpRequest, payload: PreviewIn) -> MentionPage:
-    found = services.monitor_preview(
+    preview = services.monitor_preview(
         query=payload.query, languages=payload.languages, source_kinds=payload.source_kinds
     )
-    rows = list(Mention.objects.filter(pk__in=[m.pk for m in found]).prefetch_related("matches")[:200])
+    rows = list(
+        Mention.objects.filter(pk__in=[m.pk for m in preview.matched]).prefetch_related("matches")[:200]
+    )
     rows.sort(key=lambda m: (m.posted_at, m.pk), reverse=True)
     return MentionPage(items=[mention_out(m) for m in rows], next_cursor=None)
 
@@ -247,6 +255,8 @@ def mention_list(request: HttpRequest, filters: Query[MentionQuery]) -> MentionP
         status=filters.status,
         source=filters.source,
         min_reach=filters.min_reach,
+        topic_id=filters.topic,
+        urgent=filters.urgent,
     ).prefetch_related("matches")
     rows, next_cursor = page(queryset, MENTION_ORDER, filters.cursor, filters.limit)
     return MentionPage(items=[mention_out(m) for m in rows], next_cursor=next_cursor)

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from firstring.conversations.models import Conversation
+from firstring.insights.models import Topic
 
 
 class Monitor(models.Model):
@@ -116,6 +117,11 @@ class Mention(models.Model):
     received_at = models.DateTimeField(default=timezone.now)
     tone = models.CharField(max_length=8, blank=True)
     tone_score = models.FloatField(default=0.0)
+    # Read as inbound messages are (insights): the best of the company's topics, and urgency cue kinds
+    # (churn, legal, safety, outage, repeat). The language is the source's, or detected when it gives none.
+    topic = models.ForeignKey(Topic, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    urgency = models.JSONField(default=list, blank=True)
+    urgent = models.BooleanField(default=False)
     # The author's followers when the mention was stored (0 when the source does not say).
     reach = models.PositiveIntegerField(default=0)
     reposts = models.PositiveIntegerField(default=0)

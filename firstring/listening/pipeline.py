@@ -1,4 +1,4 @@
-"""From posts to stored mentions: match → de-duplicate → tone and reach → store → spike rule.
+"""From posts to mentions: match → de-duplicate → language, tone, topic, urgency, reach → store → spikes.
 
 Sources hand `mentions_ingest` a batch of `Post`s and the cursor that follows the batch; the cursor is
 saved in the transaction that stores the batch's mentions, so a crash never skips a post (it is read
@@ -16,7 +16,10 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from firstring.insights.analysis import MIN_TOPIC_CONFIDENCE
 from firstring.insights.classifiers import get_classifier
+from firstring.insights.signals import detect_language, urgency_cues
+from firstring.insights.topic_services import current_topic_classifier
 from firstring.lib.bulk import update_rows
 from firstring.listening.matching import CompiledMonitor, Matcher, Post, compile_monitor
 from firstring.listening.models import Author, Mention, Monitor, MonitorMatch, Repost, Source
@@ -273,12 +276,17 @@ def _store(
     fresh = [candidates[key] for key in keys if key not in existing]
     result.duplicates += len(keys) - len(fresh)
     if fresh:
-        tones = get_classifier().classify([post.text for post, _ in fresh])
+        # Each model sees the batch's new mentions in one call, as insights reads a batch of messages.
+        texts = [post.text for post, _ in fresh]
+        tones = get_classifier().classify(texts)
+        topics = current_topic_classifier().classify(texts)
         authors = _authors([post for post, _ in fresh])
         now = timezone.now()
         mentions = []
-        for (post, _), tone in zip(fresh, tones, strict=True):
+        for (post, _), tone, ranked in zip(fresh, tones, topics, strict=True):
             author = authors.get((post.network, post.author_id))
+            urgency = urgency_cues(post.text)
+            best = ranked[0] if ranked and ranked[0].confidence >= MIN_TOPIC_CONFIDENCE else None
             mentions.append(
                 Mention(
                     source=source,
@@ -290,11 +298,14 @@ def _store(
                     author=author,
                     author_handle=(post.author_handle or (author.handle if author else ""))[:255],
                     text=post.text,
-                    language=post.language[:16],
+                    language=post.language[:16] or detect_language(post.text)[0],
                     posted_at=post.posted_at,
                     received_at=now,
                     tone=tone.label,
                     tone_score=tone.score,
+                    topic_id=int(best.key) if best else None,
+                    urgency=urgency,
+                    urgent=bool(urgency),
                     reach=(
                         post.followers if post.followers is not None else (author.followers if author else 0)
                     )

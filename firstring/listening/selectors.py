@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
-from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import TruncDay, TruncHour
+from django.db.models import Avg, Count, F, Max, Q, QuerySet
+from django.db.models.functions import TruncDate, TruncDay, TruncHour
+from django.utils import timezone
 
 from firstring.insights.classifiers import LABELS
 from firstring.lib.errors import InvalidInput
@@ -25,9 +27,11 @@ def mentions_filtered(
     status: str | None = None,
     source: str | None = None,
     min_reach: int | None = None,
+    topic_id: int | None = None,
+    urgent: bool | None = None,
 ) -> QuerySet[Mention]:
-    """Mentions newest first, narrowed by monitor, tone, triage status, source kind and reach."""
-    queryset = Mention.objects.select_related("assignee", "source", "author")
+    """Mentions newest first, narrowed by monitor, tone, triage status, source kind, reach, topic, urgency."""
+    queryset = Mention.objects.select_related("assignee", "source", "author", "topic")
     if monitor_id is not None:
         queryset = queryset.filter(matches__monitor_id=monitor_id)
     if tone:
@@ -42,11 +46,24 @@ def mentions_filtered(
         queryset = queryset.filter(source__kind=source)
     if min_reach:
         queryset = queryset.filter(reach__gte=min_reach)
+    if topic_id is not None:
+        queryset = queryset.filter(topic_id=topic_id)
+    if urgent is not None:
+        queryset = queryset.filter(urgent=urgent)
     return queryset.order_by("-posted_at", "-id")
 
 
 def monitors_all() -> QuerySet[Monitor]:
     return Monitor.objects.order_by("name", "id")
+
+
+def monitors_with_counts(*, days: int = 7) -> QuerySet[Monitor]:
+    """Every monitor with `recent` (its matches posted in the last `days`) and `open_alerts`."""
+    since = timezone.now() - timedelta(days=days)
+    return monitors_all().annotate(
+        recent=Count("matches", filter=Q(matches__posted_at__gte=since), distinct=True),
+        open_alerts=Count("alerts", filter=Q(alerts__status=Alert.Status.OPEN), distinct=True),
+    )
 
 
 def alerts_recent(*, limit: int = 20) -> list[Alert]:
@@ -67,6 +84,9 @@ class MonitorStats:
     series: list[tuple[datetime, int, int]]  # (bucket start, mentions, negative)
     top_terms: list[str]
     top_authors: list[tuple[str, int]]  # (handle, reach)
+
+
+TOP_AUTHORS = 5
 
 
 def listening_analytics(
@@ -110,10 +130,13 @@ def listening_analytics(
             ).order_by("-posted_at")[:500]
         )
         words = [word for term in parse_query(monitor.query).terms for word in term.split()]
-        authors: dict[str, int] = {}
-        for mention in recent:
-            handle = mention.author_handle or "unknown"
-            authors[handle] = max(authors.get(handle, 0), mention.reach)
+        authors = (
+            matches.filter(monitor=monitor)
+            .exclude(mention__author_handle="")
+            .values_list("mention__author_handle")
+            .annotate(reach=Max("mention__reach"))
+            .order_by("-reach", "mention__author_handle")[:TOP_AUTHORS]
+        )
         stats.append(
             MonitorStats(
                 monitor_id=monitor.pk,
@@ -123,7 +146,80 @@ def listening_analytics(
                 share_of_voice=round(totals.get(monitor.pk, 0) / everything, 4) if everything else 0.0,
                 series=series[monitor.pk],
                 top_terms=top_terms((m.text for m in recent), exclude=words),
-                top_authors=sorted(authors.items(), key=lambda item: -item[1])[:5],
+                top_authors=[(handle, reach) for handle, reach in authors],
             )
         )
     return stats
+
+
+@dataclass(frozen=True)
+class DailyRow:
+    """Mentions of one day (in the current time zone) for one monitor or one source kind."""
+
+    day: date
+    key: str  # the monitor's id, or the source kind ("" when the source is gone)
+    mentions: int
+    negative: int
+    neutral: int
+    positive: int
+    mean_tone: float | None
+
+
+def _daily(rows: QuerySet[Any, Any]) -> list[DailyRow]:
+    return [
+        DailyRow(
+            day=row["day"],
+            key=str(row["key"] or ""),
+            mentions=row["mentions"],
+            negative=row["negative"],
+            neutral=row["neutral"],
+            positive=row["positive"],
+            mean_tone=None if row["mean_tone"] is None else round(row["mean_tone"], 3),
+        )
+        for row in rows
+    ]
+
+
+def listening_daily(
+    *, monitor_ids: Sequence[int], since: datetime, until: datetime
+) -> tuple[list[DailyRow], list[DailyRow]]:
+    """Volume and tone per day: (per monitor, keyed by monitor id; per source kind).
+
+    Per monitor counts the monitor's matches; per source counts each mention once however many of the
+    monitors it matched.
+    """
+    if since >= until:
+        raise InvalidInput("since must be before until")
+    per_monitor = (
+        MonitorMatch.objects.filter(monitor_id__in=monitor_ids, posted_at__gte=since, posted_at__lt=until)
+        .annotate(day=TruncDate("posted_at"))
+        .values("day", key=F("monitor_id"))
+        .annotate(
+            mentions=Count("id"),
+            negative=Count("id", filter=Q(mention__tone="negative")),
+            neutral=Count("id", filter=Q(mention__tone="neutral")),
+            positive=Count("id", filter=Q(mention__tone="positive")),
+            mean_tone=Avg("mention__tone_score"),
+        )
+        .order_by("day", "key")
+    )
+    mentions = Mention.objects.filter(
+        posted_at__gte=since,
+        posted_at__lt=until,
+        pk__in=MonitorMatch.objects.filter(
+            monitor_id__in=monitor_ids, posted_at__gte=since, posted_at__lt=until
+        ).values("mention_id"),
+    )
+    per_source = (
+        mentions.annotate(day=TruncDate("posted_at"))
+        .values("day", key=F("source__kind"))
+        .annotate(
+            mentions=Count("id"),
+            negative=Count("id", filter=Q(tone="negative")),
+            neutral=Count("id", filter=Q(tone="neutral")),
+            positive=Count("id", filter=Q(tone="positive")),
+            mean_tone=Avg("tone_score"),
+        )
+        .order_by("day", "key")
+    )
+    return _daily(per_monitor), _daily(per_source)

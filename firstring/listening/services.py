@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
@@ -18,7 +19,7 @@ from firstring.conversations.services import Inbound, receive_message, reply_sen
 from firstring.customers.identities import IdentityClaim, InvalidIdentity, normalize_claim
 from firstring.lib.errors import Conflict, InvalidInput, NotFound
 from firstring.listening.matching import Matcher, Post, compile_monitor
-from firstring.listening.models import Mention, Monitor
+from firstring.listening.models import Mention, Monitor, MonitorMatch
 from firstring.listening.query import parse_query
 from firstring.listening.sources import all_kinds, get_kind
 
@@ -27,7 +28,8 @@ MAX_EMAILS = 20
 PREVIEW_LIMIT = 1000
 
 
-def _clean_languages(languages: Sequence[str]) -> list[str]:
+def languages_clean(languages: Sequence[str]) -> list[str]:
+    """Language codes, lower-cased, sorted and unique; InvalidInput naming the first bad one."""
     cleaned = sorted({lang.strip().lower() for lang in languages if lang.strip()})
     for lang in cleaned:
         if not _LANGUAGE_RE.match(lang):
@@ -35,7 +37,8 @@ def _clean_languages(languages: Sequence[str]) -> list[str]:
     return cleaned
 
 
-def _clean_source_kinds(kinds: Sequence[str]) -> list[str]:
+def source_kinds_clean(kinds: Sequence[str]) -> list[str]:
+    """Registered source kinds, sorted and unique; InvalidInput naming the first unknown one."""
     known = {k.kind for k in all_kinds()}
     cleaned = sorted({kind.strip() for kind in kinds if kind.strip()})
     for kind in cleaned:
@@ -85,8 +88,8 @@ def monitor_create(
     return Monitor.objects.create(
         name=_clean_name(name),
         query=query.strip(),
-        languages=_clean_languages(languages),
-        source_kinds=_clean_source_kinds(source_kinds),
+        languages=languages_clean(languages),
+        source_kinds=source_kinds_clean(source_kinds),
         alert_webhook_url=webhook,
         alert_emails=emails,
         enabled=enabled,
@@ -110,30 +113,27 @@ def monitor_update(
         monitor = Monitor.objects.select_for_update().filter(pk=monitor_id).first()
         if monitor is None:
             raise NotFound(f"monitor {monitor_id} not found")
-        fields: list[str] = []
+        wanted: dict[str, object] = {}
         if name is not None:
-            monitor.name = _clean_name(name)
-            fields.append("name")
+            wanted["name"] = _clean_name(name)
         if query is not None:
             parse_query(query)
-            monitor.query = query.strip()
-            fields.append("query")
+            wanted["query"] = query.strip()
         if languages is not None:
-            monitor.languages = _clean_languages(languages)
-            fields.append("languages")
+            wanted["languages"] = languages_clean(languages)
         if source_kinds is not None:
-            monitor.source_kinds = _clean_source_kinds(source_kinds)
-            fields.append("source_kinds")
+            wanted["source_kinds"] = source_kinds_clean(source_kinds)
         if alert_webhook_url is not None or alert_emails is not None:
-            webhook, emails = _clean_alerts(
+            wanted["alert_webhook_url"], wanted["alert_emails"] = _clean_alerts(
                 monitor.alert_webhook_url if alert_webhook_url is None else alert_webhook_url,
                 monitor.alert_emails if alert_emails is None else alert_emails,
             )
-            monitor.alert_webhook_url, monitor.alert_emails = webhook, emails
-            fields += ["alert_webhook_url", "alert_emails"]
         if enabled is not None:
-            monitor.enabled = enabled
-            fields.append("enabled")
+            wanted["enabled"] = enabled
+        # Saving the same values is no edit: the version (and the listeners' matcher) stays.
+        fields = [field for field, value in wanted.items() if getattr(monitor, field) != value]
+        for field in fields:
+            setattr(monitor, field, wanted[field])
         if fields:
             monitor.version += 1
             monitor.updated_at = timezone.now()
@@ -141,31 +141,76 @@ def monitor_update(
     return monitor
 
 
+@dataclass(frozen=True)
+class MonitorPreview:
+    """What a query would have matched among the last stored mentions (newest first)."""
+
+    scanned: int
+    matched: list[Mention]
+    # What the automaton looks for, and the terms of which a matching post contains at least one.
+    terms: list[str]
+    required: list[str]
+    # With the monitor being edited: mentions the edit would add, and those it matches now but would drop.
+    added: list[Mention]
+    dropped: list[Mention]
+
+
 def monitor_preview(
-    *, query: str, languages: Sequence[str] = (), source_kinds: Sequence[str] = (), limit: int = PREVIEW_LIMIT
-) -> list[Mention]:
-    """The stored mentions among the last `limit` that this query would have matched (nothing is stored)."""
+    *,
+    query: str,
+    languages: Sequence[str] = (),
+    source_kinds: Sequence[str] = (),
+    monitor_id: int | None = None,
+    limit: int = PREVIEW_LIMIT,
+) -> MonitorPreview:
+    """Run the query through the pipeline's matcher over the last `limit` stored mentions; store nothing.
+
+    Only mentions are stored (posts that matched some monitor then), so a query about something no
+    monitor listened for finds nothing here even if the firehose carried it.
+    """
     compiled = compile_monitor(
         id=0,
         version=0,
         query=query,
-        languages=_clean_languages(languages),
-        source_kinds=_clean_source_kinds(source_kinds),
+        languages=languages_clean(languages),
+        source_kinds=source_kinds_clean(source_kinds),
     )
     matcher = Matcher([compiled])
-    found = []
-    for mention in Mention.objects.select_related("source").order_by("-posted_at", "-id")[:limit]:
-        post = Post(
-            network=mention.network,
-            external_id=mention.external_id,
-            text=mention.text,
-            posted_at=mention.posted_at,
-            author_handle=mention.author_handle,
-            language=mention.language,
+    window = list(Mention.objects.select_related("source").order_by("-posted_at", "-id")[:limit])
+    matched = [
+        mention
+        for mention in window
+        if matcher.match(
+            Post(
+                network=mention.network,
+                external_id=mention.external_id,
+                text=mention.text,
+                posted_at=mention.posted_at,
+                author_handle=mention.author_handle,
+                language=mention.language,
+            ),
+            mention.source.kind if mention.source else "",
         )
-        if matcher.match(post, mention.source.kind if mention.source else ""):
-            found.append(mention)
-    return found
+    ]
+    added: list[Mention] = []
+    dropped: list[Mention] = []
+    if monitor_id is not None:
+        now = set(
+            MonitorMatch.objects.filter(
+                monitor_id=monitor_id, mention_id__in=[m.pk for m in window]
+            ).values_list("mention_id", flat=True)
+        )
+        found = {m.pk for m in matched}
+        added = [m for m in matched if m.pk not in now]
+        dropped = [m for m in window if m.pk in now and m.pk not in found]
+    return MonitorPreview(
+        scanned=len(window),
+        matched=matched,
+        terms=sorted(compiled.query.terms),
+        required=sorted(compiled.query.required),
+        added=added,
+        dropped=dropped,
+    )
 
 
 def _mention_for_update(mention_id: int) -> Mention:

@@ -80,3 +80,49 @@ def test_a_mastodon_mention_is_answered_privately_from_the_inbox(page, live_url,
     assert page.evaluate("window.__xss") is None
     assert peer.requests[-1].json()["visibility"] == "direct"
     assert peer.requests[-1].json()["status"] == "@ann@social.example So sorry, Ann: sent you a message"
+
+
+def test_a_manager_previews_an_edit_then_saves_it(page, live_url, manager):
+    acme = monitor_create(actor=None, name="Acme", query="acme")
+    monitor_create(actor=None, name="Globex", query="globex")
+    source = Source.objects.create(kind="bluesky", slug="bsky", name="Bluesky", config={"appview_url": ""})
+    mentions_ingest(
+        posts=[
+            make_post("acme lost my parcel <img src=x onerror=window.__xss=1>", n=1),
+            make_post("acme refund came through", n=2),
+            make_post("globex refund never came", n=3),
+        ],
+        source=source,
+    )
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    sign_in(page, live_url, "mo@example.com", "pw-manager-123")
+    page.goto(f"{live_url}/listening/")
+    page.click("text=Monitors")
+    page.wait_for_url(f"{live_url}/listening/monitors/")
+    page.click("text=Acme")
+    page.wait_for_url(f"{live_url}/listening/monitors/{acme.pk}/")
+
+    # A bad query is refused in the page's alert area; the preview stays where it was.
+    page.fill("textarea[name=query]", 'refund AND "money')
+    page.click("button:has-text('Preview')")
+    page.locator("#alerts").get_by_text("unclosed quote at position 12").wait_for()
+    assert page.locator("#preview .mention").count() == 0
+
+    page.fill("textarea[name=query]", "refund")
+    page.click("button:has-text('Preview')")
+    preview = page.locator("#preview")
+    preview.get_by_text("would have matched").wait_for()
+    assert "would have matched 2 of the last 3" in " ".join(preview.inner_text().split())
+    assert preview.get_by_text("globex refund never came").count() == 1
+    assert preview.locator(".tag", has_text="new match").count() == 1
+    assert preview.get_by_text("acme lost my parcel <img src=x onerror=window.__xss=1>").count() == 1
+    assert page.url.endswith(f"/listening/monitors/{acme.pk}/")  # the preview swapped in place
+    acme.refresh_from_db()
+    assert acme.query == "acme"
+
+    page.click("button:has-text('Save')")
+    page.wait_for_url("**?saved=1")
+    acme.refresh_from_db()
+    assert acme.query == "refund" and acme.version == 2
+    assert page.evaluate("window.__xss") is None and not dialogs

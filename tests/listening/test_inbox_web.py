@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import csv
+import io
+from datetime import timedelta
+
 from django.test import Client
+from django.utils import timezone
 
 from firstring.conversations.models import Conversation
 from firstring.customers.models import Identity
+from firstring.insights.topic_services import topic_create
 from firstring.listening.models import Mention
 from firstring.listening.pipeline import mentions_ingest
 from tests.listening.conftest import make_post
@@ -130,26 +136,97 @@ def test_signed_out_people_are_sent_to_log_in(db):
 
 
 def test_the_analytics_page_compares_monitors(agent, monitor, bluesky_source):
-    from django.utils import timezone
-
-    from firstring.listening.pipeline import mentions_ingest as ingest
-
     acme = monitor("acme", name="Acme <i>")
-    monitor("globex", name="Globex")
+    globex = monitor("globex", name="Globex")
     now = timezone.now()
-    ingest(
+    mentions_ingest(
         posts=[
-            make_post("acme is broken again", n=1, posted_at=now),
-            make_post("globex ok", n=2, posted_at=now),
+            make_post("acme is broken again, awful", n=1, posted_at=now, followers=900),
+            make_post("acme and globex both fine", n=2, posted_at=now - timedelta(days=1), followers=40),
+            make_post("globex ok", n=3, posted_at=now, author_handle="=cmd|calc", followers=7),
         ],
         source=bluesky_source,
     )
     client = _client(agent)
-    page = client.get("/listening/analytics/?days=2")
+    page = client.get("/listening/analytics/")
     assert page.status_code == 200
     html = page.content.decode()
-    assert "Acme &lt;i&gt;" in html and "50%" in html
+    assert "Acme &lt;i&gt;" in html and "Acme <i>" not in html and "50%" in html
+    # Server-side SVG charts: volume and tone per monitor, tone bars, volume per source.
+    assert html.count('<svg class="chart"') == 4 and "Mentions per day by source" in html
+    assert "@author1.bsky.social (900)" in html
+    span = page.context["span"]
+    assert (span.since, span.until) == (timezone.localdate() - timedelta(days=6), timezone.localdate())
     [stats] = client.get(f"/listening/analytics/?monitor={acme.pk}").context["stats"]
-    assert (stats.mentions, stats.share_of_voice) == (1, 1.0)
-    assert client.get("/listening/analytics/?days=500").status_code == 422
-    assert client.get("/listening/analytics/?monitor=999").status_code == 422
+    assert (stats.mentions, stats.share_of_voice) == (2, 1.0)
+    assert stats.top_authors == [("author1.bsky.social", 900), ("author2.bsky.social", 40)]
+
+    today = timezone.localdate().isoformat()
+    query = f"since={today}&until={today}&monitor={acme.pk}&monitor={globex.pk}"
+    [only_acme, only_globex] = client.get(f"/listening/analytics/?{query}").context["stats"]
+    assert (only_acme.mentions, only_globex.mentions) == (1, 1)
+
+    export = client.get(f"/listening/analytics/export/daily.csv?{query}")
+    assert export.status_code == 200 and export["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(export.content.decode())))
+    assert rows[0] == ["day", "monitor", "mentions", "negative", "neutral", "positive", "mean_tone"]
+    assert sorted((r[0], r[1], r[2]) for r in rows[1:]) == [(today, "Acme <i>", "1"), (today, "Globex", "1")]
+    sources = list(
+        csv.reader(
+            io.StringIO(client.get(f"/listening/analytics/export/sources.csv?{query}").content.decode())
+        )
+    )
+    assert [r[1:3] for r in sources[1:]] == [["bluesky", "2"]]
+    authors = client.get(f"/listening/analytics/export/authors.csv?{query}").content.decode()
+    # An author handle that a spreadsheet would run is quoted.
+    assert "'=cmd|calc" in authors and "\n=cmd" not in authors and ",=cmd" not in authors
+    monitors = client.get(f"/listening/analytics/export/monitors.csv?{query}").content.decode()
+    assert monitors.splitlines()[0].startswith("monitor,mentions,share_of_voice")
+
+    for bad in (
+        "since=2026-13-01",
+        f"since={today}&until=2020-01-01",
+        "since=2020-01-01&until=2026-11-01",
+        "monitor=999",
+        "monitor=abc",
+    ):
+        assert client.get(f"/listening/analytics/?{bad}").status_code == 422, bad
+    assert client.get("/listening/analytics/export/a%2Fb.csv").status_code == 404
+    assert client.get("/listening/analytics/export/everything.csv").status_code == 422
+
+
+def test_the_inbox_shows_and_filters_language_topic_and_urgency(agent, manager, monitor, bluesky_source):
+    delivery = topic_create(user=manager, name="delivery", examples=["where is my parcel"])
+    topic_create(user=manager, name="billing", examples=["I was charged twice"])
+    monitor("acme")
+    mentions_ingest(
+        posts=[
+            make_post("acme lost my parcel, I am calling my lawyer about it", n=1),
+            make_post("acme charged me twice for one invoice", n=2),
+        ],
+        source=bluesky_source,
+    )
+    client = _client(agent)
+    html = client.get("/listening/").content.decode()
+    assert "urgent: legal" in html and '<span class="language" title="Language">en</span>' in html
+
+    def texts(query: str) -> list[str]:
+        response = client.get(f"/listening/?{query}")
+        assert response.status_code == 200
+        return [m.text for m in response.context["rows"]]
+
+    assert texts("urgent=1") == ["acme lost my parcel, I am calling my lawyer about it"]
+    assert texts("urgent=0") == ["acme charged me twice for one invoice"]
+    assert texts(f"topic={delivery.pk}") == ["acme lost my parcel, I am calling my lawyer about it"]
+    assert client.get("/listening/?urgent=maybe").status_code == 422
+    assert client.get("/listening/?topic=-1").status_code == 422
+
+
+def test_the_analytics_page_without_monitors_or_mentions(agent, monitor):
+    client = _client(agent)
+    empty = client.get("/listening/analytics/")
+    assert empty.status_code == 200 and "No monitors yet." in empty.content.decode()
+    monitor("acme")
+    quiet = client.get("/listening/analytics/")
+    assert quiet.status_code == 200 and quiet.content.decode().count('<svg class="chart"') == 4
+    assert client.get("/listening/analytics/export/daily.csv").content.decode().count("\n") == 1

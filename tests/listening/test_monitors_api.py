@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from firstring.insights.topic_services import topic_create
 from firstring.listening.models import Monitor
 from firstring.listening.pipeline import mentions_ingest
 from tests.conftest import make_api_caller
@@ -83,6 +84,27 @@ def test_mentions_filter_by_monitor_tone_and_status(api, monitor, bluesky_source
     assert items[0]["monitor_ids"] == [acme.pk]
     assert api("get", "/listening/mentions?tone=angry").status_code == 422
     assert api("get", "/listening/mentions?status=lost").status_code == 422
+
+
+def test_mentions_carry_and_filter_by_topic_and_urgency(api, manager, monitor, bluesky_source):
+    delivery = topic_create(user=manager, name="delivery", examples=["where is my parcel"])
+    topic_create(user=manager, name="billing", examples=["I was charged twice"])
+    monitor("acme")
+    mentions_ingest(
+        posts=[
+            make_post("acme lost my parcel and I am calling my lawyer", n=1),
+            make_post("acme charged me twice this month", n=2),
+        ],
+        source=bluesky_source,
+    )
+    [urgent] = api("get", "/listening/mentions?urgent=true").json()["items"]
+    assert urgent["urgency"] == ["legal"] and urgent["topic_id"] == delivery.pk
+    [calm] = api("get", "/listening/mentions?urgent=false").json()["items"]
+    assert calm["urgency"] == [] and calm["text"] == "acme charged me twice this month"
+    by_topic = api("get", f"/listening/mentions?topic={delivery.pk}").json()["items"]
+    assert [m["id"] for m in by_topic] == [urgent["id"]]
+    assert api("get", "/listening/mentions?topic=0").status_code == 422
+    assert api("get", "/listening/mentions?urgent=perhaps").status_code == 422
 
 
 def test_the_admin_checks_queries_and_bumps_the_version(admin_user):

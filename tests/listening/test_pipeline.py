@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from firstring.insights.topic_services import topic_create
+from firstring.listening import selectors
 from firstring.listening.models import Author, Mention, MonitorMatch, Source
 from firstring.listening.pipeline import mentions_ingest
 from firstring.listening.services import monitor_update
@@ -104,3 +106,31 @@ def test_authors_are_kept_and_their_reach_refreshed(monitor, bluesky_source):
     author = Author.objects.get()
     assert author.followers == 25
     assert list(Mention.objects.order_by("posted_at", "id").values_list("reach", flat=True)) == [10, 25]
+
+
+def test_mentions_get_language_topic_and_urgency_as_inbound_messages_do(manager, monitor, bluesky_source):
+    delivery = topic_create(
+        user=manager, name="delivery", examples=["where is my parcel", "the courier never came"]
+    )
+    billing = topic_create(
+        user=manager, name="billing", examples=["I was charged twice", "refund the invoice please"]
+    )
+    monitor("acme")
+    posts = [
+        make_post("acme my parcel never arrived and the courier lost it, I will take legal action", n=1),
+        make_post("acme charged me twice on my invoice, I want a refund", n=2, language="en"),
+        make_post("acme hat mein Paket verloren und niemand antwortet mir", n=3),
+        make_post("acme ok", n=4),
+    ]
+    assert mentions_ingest(posts=posts, source=bluesky_source).stored == 4
+    by_n = {m.external_id[-1]: m for m in Mention.objects.all()}
+    assert by_n["1"].topic == delivery and by_n["1"].urgent and by_n["1"].urgency == ["legal"]
+    assert by_n["1"].language == "en"
+    assert by_n["2"].topic == billing and not by_n["2"].urgent and by_n["2"].urgency == []
+    # The source's language is kept; a post without one gets the detected one, when clear enough.
+    assert by_n["3"].language == "de"
+    assert by_n["4"].language == ""
+    urgent = selectors.mentions_filtered(urgent=True)
+    assert [m.external_id for m in urgent] == [posts[0].external_id]
+    about_billing = {m.external_id for m in selectors.mentions_filtered(topic_id=billing.pk)}
+    assert posts[1].external_id in about_billing and posts[0].external_id not in about_billing

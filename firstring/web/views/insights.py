@@ -25,6 +25,7 @@ from firstring.channels.models import Channel
 from firstring.community import selectors as community_selectors
 from firstring.insights import selectors
 from firstring.lib.errors import InvalidInput
+from firstring.lib.spreadsheet import safe_cell
 from firstring.surveys import selectors as surveys
 from firstring.surveys.models import Kind
 from firstring.web import charts
@@ -305,13 +306,6 @@ def _csv_rows(filters: selectors.DashboardFilters, table: str, data: dict[str, A
             ]  # fmt: skip
 
 
-def _safe_cell(value: Any) -> Any:
-    # A cell starting with = + - @ would be a formula in a spreadsheet (CSV injection).
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 @require_GET
 @agent_view
 def export(request: HttpRequest, table: str) -> HttpResponse:
@@ -322,7 +316,7 @@ def export(request: HttpRequest, table: str) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     writer = csv.writer(response)
     for row in _csv_rows(filters, table, data):
-        writer.writerow([_safe_cell(v) for v in row])
+        writer.writerow([safe_cell(v) for v in row])
     name = f"firstring-{table}-{filters.since.isoformat()}-{filters.until.isoformat()}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
