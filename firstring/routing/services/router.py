@@ -77,18 +77,18 @@ def route_waiting(
     considered = 0
     after: tuple[datetime, int] | None = None
     page_size = min(_TASKS_PER_QUERY, 2 * max_offers)
-    while len(offers) < max_offers and considered < scan:
+    last_page = False
+    while len(offers) < max_offers and considered < scan and not last_page:
         page = waiting
         if after is not None:
             page = page.filter(Q(rank_at__gt=after[0]) | Q(rank_at=after[0], pk__gt=after[1]))
+        wanted = min(page_size, scan - considered)
         tasks = list(
-            page.values_list("pk", "rank_at", "team_id", "channel_kind", "needs", "enqueued_at")[
-                : min(page_size, scan - considered)
-            ]
+            page.values_list("pk", "rank_at", "team_id", "channel_kind", "needs", "enqueued_at")[:wanted]
         )
+        # A short page is the end of the queue: no need to ask again (a new message's pass is one page).
+        last_page = len(tasks) < wanted
         page_size = min(_TASKS_PER_QUERY, page_size * 2)
-        if not tasks:
-            break
         for task_id, rank_at, team_id, kind, needs, enqueued_at in tasks:
             considered += 1
             after = (rank_at, task_id)
