@@ -8,7 +8,7 @@ the topics' prototypes. No training run, no model file.
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Count, Max
 from django.utils import timezone
 
 from firstring.accounts.models import User
@@ -149,11 +149,8 @@ def current_topic_classifier() -> TopicClassifier:
     """The active topics with what agents taught them; rebuilt in this process when either changed."""
     topics = list(Topic.objects.filter(active=True).order_by("pk"))
     agent_tags = MessageTopic.objects.filter(source=MessageTopic.Source.AGENT)
-    key = (
-        tuple((t.pk, t.updated_at.isoformat()) for t in topics),
-        agent_tags.aggregate(last=Max("id"))["last"],
-        agent_tags.count(),
-    )
+    tags = agent_tags.aggregate(last=Max("id"), count=Count("id"))
+    key = (tuple((t.pk, t.updated_at.isoformat()) for t in topics), tags["last"], tags["count"])
     if key not in _CLASSIFIER:
         taught: dict[int, list[str]] = {t.pk: [] for t in topics}
         rejected: dict[int, list[str]] = {t.pk: [] for t in topics}
