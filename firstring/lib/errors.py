@@ -27,5 +27,7 @@ class TooLarge(DomainError):
 
 class RateLimited(DomainError):
     status_code = 429
+
+
 class Gone(DomainError):
     status_code = 410
