@@ -245,6 +245,11 @@ FIRSTRING_OUTBOX_BACKOFF_SECONDS = env_int("FIRSTRING_OUTBOX_BACKOFF_SECONDS", 3
 FIRSTRING_TONE_BACKEND = env_str("FIRSTRING_TONE_BACKEND", "default")
 # Topic encoder: "default" (shipped vectors) or "minilm" (needs the `minilm` extra).
 FIRSTRING_TOPIC_BACKEND = env_str("FIRSTRING_TOPIC_BACKEND", "default")
+# Emerging topics: clusters of at least MIN_SIZE negative messages of the last DAYS days that fit no
+# topic, found among the newest SAMPLE of them (one per conversation) each time the page is opened.
+FIRSTRING_EMERGING_DAYS = env_int("FIRSTRING_EMERGING_DAYS", 7)
+FIRSTRING_EMERGING_SAMPLE = env_int("FIRSTRING_EMERGING_SAMPLE", 1000)
+FIRSTRING_EMERGING_MIN_SIZE = env_int("FIRSTRING_EMERGING_MIN_SIZE", 3)
 FIRSTRING_DEFAULT_PHONE_REGION = env_str("FIRSTRING_DEFAULT_PHONE_REGION", "US")
 # Routing: how long an offer rings, and after how many seconds of waiting a task relaxes its needs
 # (any skill level, then anyone on the team, then anyone), so that a customer always reaches a human.
