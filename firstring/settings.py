@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "firstring.escalations",
     "firstring.voice",
     "firstring.surveys",
+    "firstring.digests",
     "firstring.api",
     "firstring.ops",
     "firstring.web",
@@ -300,6 +301,10 @@ FIRSTRING_NPS_RECENT_DAYS = env_int("FIRSTRING_NPS_RECENT_DAYS", 30)
 FIRSTRING_NPS_AFTER_HOURS = env_int("FIRSTRING_NPS_AFTER_HOURS", 24)
 # How often (seconds) a worker looks for customers to ask for an NPS score.
 FIRSTRING_NPS_CHECK_SECONDS = env_int("FIRSTRING_NPS_CHECK_SECONDS", 3600)
+# The weekly digest e-mailed to managers and admins: the week that ended on Sunday, sent once per
+# installation from FIRSTRING_DIGEST_HOUR (local time) on Monday by a worker's periodic job.
+FIRSTRING_DIGEST_ENABLED = env_bool("FIRSTRING_DIGEST_ENABLED", True)
+FIRSTRING_DIGEST_HOUR = env_int("FIRSTRING_DIGEST_HOUR", 7)
 FIRSTRING_SURVEY_EXPIRY_DAYS = env_int("FIRSTRING_SURVEY_EXPIRY_DAYS", 7)
 FIRSTRING_SURVEY_LOW_CSAT = env_int("FIRSTRING_SURVEY_LOW_CSAT", 2)
 FIRSTRING_SURVEY_LOW_NPS = env_int("FIRSTRING_SURVEY_LOW_NPS", 6)
