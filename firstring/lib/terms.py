@@ -13,7 +13,8 @@ _STOPWORDS = frozenset(
         """the and for you your are was were this that with have has had not but they them their our out
         what when where who why how can could would should will just get got been being from into about
         than then there here its it's i'm i've don't can't won't didn't doesn't isn't all any some one two
-        very still even also more most much only over again now today yet cannot http https www com amp""".strip(),
+        very still even also more most much only over again now today yet http https www com amp
+        cannot""".strip(),
     )
 )
 
