@@ -188,3 +188,48 @@ def test_the_rollup_command_rebuilds_a_range(receive, manager):
     assert sum(r.messages for r in DailyInsight.objects.all()) == 1
     with pytest.raises(CommandError, match="--days"):
         call_command("insights_rollup", "--days", "0")
+
+
+def test_response_resolution_and_attainment_on_the_dashboard(
+    receive, manager, agent, email_channel, api_channel
+):
+    from datetime import timedelta
+
+    from firstring.conversations.services import conversation_set_status, reply_send
+    from firstring.routing.selectors import service_levels
+    from firstring.routing.services import sla_watch
+    from firstring.sla.models import SlaPolicy
+
+    SlaPolicy.objects.create(
+        name="E-mail", channel_kind="email", first_response_minutes=60, resolution_minutes=600
+    )
+    answered = receive(email="on-time@example.com", text="My parcel never arrived", channel=email_channel)
+    late = receive(email="late@example.com", text="Where is my refund?", channel=email_channel)
+    unmeasured = receive(email="api@example.com", text="Hello there", channel=api_channel)
+    for received in (answered, late, unmeasured):
+        messages_analyse(message_ids=[received.message.pk])
+    reply_send(conversation=answered.conversation, author=agent, text="It is on its way.")
+    answered.conversation.refresh_from_db()
+    conversation_set_status(conversation=answered.conversation, status="resolved", actor=agent)
+    late.conversation.refresh_from_db()
+    assert sla_watch(now=late.conversation.first_response_due_at + timedelta(minutes=1)) >= 1
+
+    levels = service_levels(_filters())
+    assert (levels["conversations"], levels["responded"], levels["resolved"]) == (3, 1, 1)
+    assert (levels["first_met"], levels["first_missed"], levels["first_response_attainment"]) == (1, 1, 0.5)
+    assert (levels["resolution_met"], levels["resolution_missed"], levels["resolution_attainment"]) == (
+        1,
+        0,
+        1.0,
+    )
+    assert 0 <= levels["response_seconds"] < 60 and levels["resolution_seconds"] is not None
+    only_api = service_levels(_filters(channel_id=api_channel.pk))
+    assert only_api["conversations"] == 1 and only_api["first_response_attainment"] is None
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    assert service_levels(DashboardFilters(since=tomorrow, until=tomorrow))["conversations"] == 0
+
+    client = Client()
+    client.force_login(manager)
+    body = client.get("/insights/").content.decode()
+    assert "First response on time" in body and "50%" in body and "(1 met, 1 missed)" in body
+    assert "Average speed of answer" in body and "Abandoned" in body
