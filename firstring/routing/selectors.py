@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from django.db.models import Avg, Count, Exists, F, Min, OuterRef, Q, QuerySet
+from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
 from firstring.accounts.models import User
 from firstring.conversations.models import Conversation
-from firstring.insights.models import ConversationInsight
-from firstring.insights.selectors import DashboardFilters
 from firstring.lib.errors import NotFound
 from firstring.routing.models import (
     SLA_DUE_FIELDS,
@@ -162,64 +159,3 @@ def sla_open_targets(conversation: Conversation) -> list[tuple[str, datetime]]:
         for target, field in SLA_DUE_FIELDS.items()
         if (due := getattr(conversation, field)) is not None
     ]
-
-
-def service_levels(filters: DashboardFilters) -> dict[str, Any]:
-    """First response and resolution of the conversations started in the dashboard's range and filters.
-
-    Mean times (seconds) from the conversation's start; attainment among the conversations under a
-    service-level policy: a target is missed when the watch raised its breach, met when it was reached
-    without one (conversations still inside their target count in neither).
-    """
-    start, end = filters.bounds()
-    rows = ConversationInsight.objects.filter(started_at__gte=start, started_at__lt=end)
-    if filters.channel_id:
-        rows = rows.filter(channel_id=filters.channel_id)
-    if filters.team_id:
-        rows = rows.filter(conversation__team_id=filters.team_id)
-    if filters.topic_id:
-        rows = rows.filter(topic_id=filters.topic_id)
-
-    def breached(target: str) -> Exists:
-        return Exists(
-            SlaAlert.objects.filter(
-                conversation_id=OuterRef("conversation_id"), kind=SlaAlert.Kind.BREACH, target=target
-            )
-        )
-
-    conversation = "conversation__"
-    under_policy = Q(conversation__sla_policy__isnull=False)
-    responded = Q(conversation__first_response_at__isnull=False)
-    resolved = Q(conversation__resolved_at__isnull=False)
-    first_missed, resolution_missed = (
-        breached(SlaAlert.Target.FIRST_RESPONSE),
-        breached(SlaAlert.Target.RESOLUTION),
-    )
-    counts = rows.aggregate(
-        conversations=Count("id"),
-        responded=Count("id", filter=responded),
-        response=Avg(
-            F(f"{conversation}first_response_at") - F(f"{conversation}created_at"), filter=responded
-        ),
-        resolved=Count("id", filter=resolved),
-        resolution=Avg(F(f"{conversation}resolved_at") - F(f"{conversation}created_at"), filter=resolved),
-        first_met=Count("id", filter=under_policy & responded & ~Q(first_missed)),
-        first_missed=Count("id", filter=under_policy & Q(first_missed)),
-        resolution_met=Count("id", filter=under_policy & resolved & ~Q(resolution_missed)),
-        resolution_missed=Count("id", filter=under_policy & Q(resolution_missed)),
-    )
-
-    def seconds(value: timedelta | None) -> float | None:
-        return round(value.total_seconds(), 1) if value is not None else None
-
-    def attained(met: int, missed: int) -> float | None:
-        return round(met / (met + missed), 4) if met + missed else None
-
-    return {
-        **{k: counts[k] for k in ("conversations", "responded", "resolved")},
-        **{k: counts[k] for k in ("first_met", "first_missed", "resolution_met", "resolution_missed")},
-        "response_seconds": seconds(counts["response"]),
-        "resolution_seconds": seconds(counts["resolution"]),
-        "first_response_attainment": attained(counts["first_met"], counts["first_missed"]),
-        "resolution_attainment": attained(counts["resolution_met"], counts["resolution_missed"]),
-    }

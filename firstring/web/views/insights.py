@@ -28,10 +28,8 @@ from firstring.insights import selectors
 from firstring.insights.emerging import emerging_topics
 from firstring.insights.topic_services import topic_create_from_emerging
 from firstring.lib.errors import InvalidInput
-from firstring.routing.selectors import service_levels
 from firstring.surveys import selectors as surveys
 from firstring.surveys.models import Kind
-from firstring.voice.selectors import call_metrics
 from firstring.web import charts
 from firstring.web.errors import agent_view
 from firstring.web.forms import valid
@@ -121,13 +119,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 if by == "agent"
                 else _query(filters, **{by: row["key"] or ""})
             )
-    start, end = filters.bounds()
     context = {
         "filters": filters,
         "query": _query(filters),
         "summary": selectors.summary(filters),
-        "service": service_levels(filters),
-        "calls": call_metrics(since=start, until=end),
         "tone_chart": charts.line_chart(
             series,
             since=filters.since,
