@@ -57,10 +57,6 @@ class WeeklyDigest:
     emerging: list[EmergingTopic]
 
     @property
-    def quiet(self) -> bool:
-        return not self.summary["messages"] and not self.lessons and not self.surveys_answered
-
-    @property
     def surveys_answered(self) -> int:
         return int(self.surveys["csat_answers"] + self.surveys["nps_answers"])
 
