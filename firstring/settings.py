@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "firstring.escalations",
     "firstring.voice",
     "firstring.surveys",
+    "firstring.digests",
     "firstring.api",
     "firstring.ops",
     "firstring.web",
@@ -245,6 +246,11 @@ FIRSTRING_OUTBOX_BACKOFF_SECONDS = env_int("FIRSTRING_OUTBOX_BACKOFF_SECONDS", 3
 FIRSTRING_TONE_BACKEND = env_str("FIRSTRING_TONE_BACKEND", "default")
 # Topic encoder: "default" (shipped vectors) or "minilm" (needs the `minilm` extra).
 FIRSTRING_TOPIC_BACKEND = env_str("FIRSTRING_TOPIC_BACKEND", "default")
+# Emerging topics: clusters of at least MIN_SIZE negative messages of the last DAYS days that fit no
+# topic, found among the newest SAMPLE of them (one per conversation) each time the page is opened.
+FIRSTRING_EMERGING_DAYS = env_int("FIRSTRING_EMERGING_DAYS", 7)
+FIRSTRING_EMERGING_SAMPLE = env_int("FIRSTRING_EMERGING_SAMPLE", 1000)
+FIRSTRING_EMERGING_MIN_SIZE = env_int("FIRSTRING_EMERGING_MIN_SIZE", 3)
 FIRSTRING_DEFAULT_PHONE_REGION = env_str("FIRSTRING_DEFAULT_PHONE_REGION", "US")
 # Routing: how long an offer rings, and after how many seconds of waiting a task relaxes its needs
 # (any skill level, then anyone on the team, then anyone), so that a customer always reaches a human.
@@ -295,6 +301,10 @@ FIRSTRING_NPS_RECENT_DAYS = env_int("FIRSTRING_NPS_RECENT_DAYS", 30)
 FIRSTRING_NPS_AFTER_HOURS = env_int("FIRSTRING_NPS_AFTER_HOURS", 24)
 # How often (seconds) a worker looks for customers to ask for an NPS score.
 FIRSTRING_NPS_CHECK_SECONDS = env_int("FIRSTRING_NPS_CHECK_SECONDS", 3600)
+# The weekly digest e-mailed to managers and admins: the week that ended on Sunday, sent once per
+# installation from FIRSTRING_DIGEST_HOUR (local time) on Monday by a worker's periodic job.
+FIRSTRING_DIGEST_ENABLED = env_bool("FIRSTRING_DIGEST_ENABLED", True)
+FIRSTRING_DIGEST_HOUR = env_int("FIRSTRING_DIGEST_HOUR", 7)
 FIRSTRING_SURVEY_EXPIRY_DAYS = env_int("FIRSTRING_SURVEY_EXPIRY_DAYS", 7)
 FIRSTRING_SURVEY_LOW_CSAT = env_int("FIRSTRING_SURVEY_LOW_CSAT", 2)
 FIRSTRING_SURVEY_LOW_NPS = env_int("FIRSTRING_SURVEY_LOW_NPS", 6)

@@ -141,6 +141,19 @@ def lessons_search(*, query: str = "", limit: int = 50) -> list[Lesson]:
     return list(lessons.order_by("-created_at", "-id")[:limit])
 
 
+def lessons_between(*, start: datetime, end: datetime, limit: int = 10) -> list[Lesson]:
+    """Lessons recorded in [start, end), newest first."""
+    return list(
+        Lesson.objects.filter(created_at__gte=start, created_at__lt=end)
+        .select_related("author", "conversation")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def escalations_between(*, start: datetime, end: datetime) -> int:
+    return Escalation.objects.filter(created_at__gte=start, created_at__lt=end).count()
+
+
 def escalation_live_for(*, conversation: Conversation) -> Escalation | None:
     return (
         Escalation.objects.filter(

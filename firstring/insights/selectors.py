@@ -161,6 +161,31 @@ def top_topics(filters: DashboardFilters, *, limit: int = 10, examples: int = 3)
     return result
 
 
+TONE_GROUPS = ("channel", "team", "topic")
+
+
+def tone_by(filters: DashboardFilters, *, by: str) -> list[dict[str, Any]]:
+    """Customer messages and their negative share per channel, team or topic, the most messages first."""
+    if by not in TONE_GROUPS:
+        raise ValueError(f"tone is grouped by one of {', '.join(TONE_GROUPS)}")
+    rows = (
+        filters.rollup()
+        .values(f"{by}_id", f"{by}__name")
+        .annotate(messages=Sum("messages"), negative=Sum("negative"))
+        .filter(messages__gt=0)
+        .order_by("-messages", f"{by}__name")
+    )
+    return [
+        {
+            "key": r[f"{by}_id"],
+            "name": r[f"{by}__name"] or f"No {by}",
+            "messages": r["messages"],
+            "negative_share": _share(r["negative"], r["messages"]),
+        }
+        for r in rows
+    ]
+
+
 LIFT_GROUPS = ("channel", "team", "topic", "agent")
 
 

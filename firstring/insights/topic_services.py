@@ -52,6 +52,22 @@ def topic_create(*, user: User, name: str, description: str = "", examples: list
         return Topic.objects.create(name=name, description=description, examples=cleaned)
 
 
+def topic_create_from_emerging(*, user: User, name: str, key: int, days: int | None = None) -> Topic:
+    """A manager names an emerging topic: a topic whose examples are the cluster's nearest messages.
+
+    The cluster's messages are classified again after commit, so they count under the new topic.
+    """
+    from firstring.insights.emerging import emerging_topic_get
+    from firstring.insights.tasks import messages_reanalyse
+
+    _require_manager(user)
+    cluster = emerging_topic_get(key=key, days=days)
+    with transaction.atomic():
+        topic = topic_create(user=user, name=name, examples=[s.text for s in cluster.samples])
+        transaction.on_commit(lambda: messages_reanalyse.enqueue(cluster.message_ids))
+    return topic
+
+
 def topic_update(
     *,
     user: User,

@@ -13,9 +13,9 @@ from django.utils import timezone
 
 from firstring.insights.classifiers import LABELS
 from firstring.lib.errors import InvalidInput
+from firstring.lib.terms import top_terms
 from firstring.listening.models import Alert, Mention, Monitor, MonitorMatch
 from firstring.listening.query import parse_query
-from firstring.listening.spikes import top_terms
 
 REACH_LEVELS = {"any": 0, "100": 100, "1000": 1000, "10000": 10000}
 

@@ -23,9 +23,8 @@ Time is the posts' own time (so a replayed firehose behaves as the live one did)
 from __future__ import annotations
 
 import math
-import re
 from bisect import bisect_right
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -33,6 +32,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 
 from firstring.lib.bulk import update_rows
+from firstring.lib.terms import top_terms
 from firstring.listening.models import Alert, Mention, Monitor, MonitorMatch, SpikeState
 from firstring.listening.notify import alert_queue_notifications
 from firstring.listening.query import parse_query
@@ -106,32 +106,6 @@ class SpikeReport:
     closed: list[int]
 
 
-_WORD_RE = re.compile(r"[#@]?[^\W\d_][\w'\u2019-]{2,}", re.UNICODE)
-_STOPWORDS = frozenset(
-    re.split(
-        r"\s+",
-        """the and for you your are was were this that with have has had not but they them their our out
-        what when where who why how can could would should will just get got been being from into about
-        than then there here its it's i'm i've don't can't won't didn't doesn't isn't all any some one two
-        very still even also more most much only over again now today yet http https www com amp""".strip(),
-    )
-)
-
-
-def top_terms(texts: Iterable[str], *, exclude: Iterable[str] = (), limit: int = TOP_TERMS) -> list[str]:
-    """The words the spike's posts use most (no stop words, handles, links or the monitor's own terms)."""
-    skip = {term.lower() for term in exclude}
-    counts: Counter[str] = Counter()
-    for text in texts:
-        seen = set()
-        for word in _WORD_RE.findall(text.lower()):
-            if word[0] == "@" or word in _STOPWORDS or word in skip or word.lstrip("#") in skip:
-                continue
-            seen.add(word)
-        counts.update(seen)  # documents per word, so one long rant does not dominate
-    return [word for word, _ in counts.most_common(limit)]
-
-
 def spikes_observe(*, negatives: dict[int, list[datetime]], clock: datetime) -> SpikeReport:
     """Feed the negative mentions just stored (per monitor, their times) to the rule; open and close alerts.
 
@@ -197,7 +171,7 @@ def _open(*, monitor_id: int, moment: datetime, count: int, baseline: float) -> 
     )
     monitor = Monitor.objects.get(pk=monitor_id)
     words = [word for term in parse_query(monitor.query).terms for word in term.split()]
-    alert.top_terms = top_terms((m.text for m in window), exclude=words)
+    alert.top_terms = top_terms((m.text for m in window), exclude=words, limit=TOP_TERMS)
     alert.save(update_fields=["top_terms"])
     alert.samples.set(window[:SAMPLES])
     alert_queue_notifications(alert_id=alert.pk)

@@ -99,6 +99,13 @@ def _ask_for_nps() -> None:
     nps_schedule()
 
 
+def _send_weekly_digest() -> None:
+    # One indexed look-up a beat; the week's digest is rendered by the one worker that records it.
+    from firstring.digests.services import digest_send_due
+
+    digest_send_due()
+
+
 # Jobs run by every worker between tasks; each must be safe to run concurrently in several workers.
 PERIODIC_JOBS: list[tuple[str, Callable[[], None]]] = [
     ("outbox sweep", _sweep_outbox),
@@ -110,6 +117,7 @@ PERIODIC_JOBS: list[tuple[str, Callable[[], None]]] = [
     ("community bridge", _bridge_community),
     ("channel polls", _poll_channels),
     ("nps surveys", _ask_for_nps),
+    ("weekly digest", _send_weekly_digest),
 ]
 
 

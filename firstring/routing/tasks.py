@@ -13,10 +13,11 @@ logger = logging.getLogger(__name__)
 
 
 @task()
-def staff_email_send(recipients: list[str], subject: str, body: str) -> None:
+def staff_email_send(recipients: list[str], subject: str, body: str, html: str = "") -> None:
+    """Plain text, with an HTML alternative when `html` is given (escaped by whoever rendered it)."""
     # One message per person: staff addresses are not shown to each other.
     for recipient in recipients:
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [recipient])
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [recipient], html_message=html or None)
 
 
 @task()

@@ -155,13 +155,15 @@ class TopicClassifier:
         norms = np.linalg.norm(prototypes, axis=1, keepdims=True)
         self.prototypes = prototypes / np.maximum(norms, 1e-9)
 
-    def classify(self, texts: Sequence[str]) -> list[list[TopicScore]]:
-        """Every topic for every text, best first."""
+    def classify(self, texts: Sequence[str], *, vectors: Any = None) -> list[list[TopicScore]]:
+        """Every topic for every text, best first (`vectors`: the texts already encoded by the encoder)."""
         if not texts:
             return []
         if not self.topics:
             return [[] for _ in texts]
-        similarities = self.encoder.encode(texts) @ self.prototypes.T
+        if vectors is None:
+            vectors = self.encoder.encode(texts)
+        similarities = vectors @ self.prototypes.T
         ranked = []
         for text, row in zip(texts, similarities.tolist(), strict=True):
             stems = _stems(text)

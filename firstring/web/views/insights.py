@@ -14,16 +14,20 @@ from collections.abc import Iterator
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from firstring.accounts.access import require_manager
 from firstring.accounts.models import Team, User
 from firstring.channels.models import Channel
 from firstring.community import selectors as community_selectors
 from firstring.insights import selectors
+from firstring.insights.emerging import emerging_topics
+from firstring.insights.topic_services import topic_create_from_emerging
 from firstring.lib.errors import InvalidInput
 from firstring.lib.spreadsheet import safe_cell
 from firstring.surveys import selectors as surveys
@@ -211,6 +215,34 @@ def survey_answers(request: HttpRequest) -> HttpResponse:
         "back": _query(filters),
     }
     return render(request, "web/insights_surveys.html", context)
+
+
+class EmergingForm(forms.Form):
+    days = forms.IntegerField(required=False, min_value=1, max_value=90)
+
+
+class EmergingNameForm(EmergingForm):
+    name = forms.CharField(max_length=80, strip=True)
+
+
+@require_GET
+@agent_view
+def emerging(request: HttpRequest) -> HttpResponse:
+    _manager(request)
+    days = valid(EmergingForm(request.GET))["days"] or settings.FIRSTRING_EMERGING_DAYS
+    context = {"clusters": emerging_topics(days=days), "days": days, "created": request.GET.get("created")}
+    return render(request, "web/insights_emerging.html", context)
+
+
+@require_POST
+@agent_view
+def emerging_name(request: HttpRequest, key: int) -> HttpResponse:
+    """One click names a cluster: a topic with its messages as examples; back to the page."""
+    user = _manager(request)
+    data = valid(EmergingNameForm(request.POST))
+    days = data["days"] or settings.FIRSTRING_EMERGING_DAYS
+    topic = topic_create_from_emerging(user=user, name=data["name"], key=key, days=days)
+    return redirect(f"{reverse('web:insights-emerging')}?days={days}&created={topic.pk}")
 
 
 EXPORTS = (

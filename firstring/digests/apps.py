@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class DigestsConfig(AppConfig):
+    name = "firstring.digests"
+    label = "digests"
+    verbose_name = "Digests"
