@@ -60,6 +60,11 @@ class WeeklyDigest:
     def surveys_answered(self) -> int:
         return int(self.surveys["csat_answers"] + self.surveys["nps_answers"])
 
+    @property
+    def empty(self) -> bool:
+        """Nothing was said, escalated or answered that week (a new installation's first weeks)."""
+        return not self.summary["messages"] and not self.escalations and not self.surveys_answered
+
 
 def _worse_shares(now: insights.DashboardFilters, before: insights.DashboardFilters) -> list[Change]:
     changes = []

@@ -54,13 +54,17 @@ def digest_send_due(*, now: dt.datetime | None = None) -> DigestWeek | None:
     recipients = [email for email in managers().values_list("email", flat=True) if email]
     if not recipients:
         return None
-    subject, text, html = digest_render(digest=weekly_digest(week=week))
+    digest = weekly_digest(week=week)
+    subject, text, html = digest_render(digest=digest)
     from firstring.routing.tasks import staff_email_send
 
     try:
         with transaction.atomic():
-            row = DigestWeek.objects.create(week_start=week, recipients=len(recipients), sent_at=now)
-            transaction.on_commit(lambda: staff_email_send.enqueue(recipients, subject, text, html))
+            # An empty week is recorded as done, with nobody told: an e-mail of zeros is noise.
+            told = [] if digest.empty else recipients
+            row = DigestWeek.objects.create(week_start=week, recipients=len(told), sent_at=now)
+            if told:
+                transaction.on_commit(lambda: staff_email_send.enqueue(told, subject, text, html))
     except IntegrityError:
         return None  # another worker recorded it first: that one sends it
     return row

@@ -155,3 +155,11 @@ def test_nothing_is_sent_when_turned_off_or_nobody_to_tell(db, settings, agent):
     settings.FIRSTRING_DIGEST_ENABLED = True
     assert digest_send_due() is None  # an agent only: no manager, the week waits for one
     assert not DigestWeek.objects.exists()
+
+
+def test_an_empty_week_is_recorded_but_not_sent(db, settings, manager, django_capture_on_commit_callbacks):
+    settings.FIRSTRING_DIGEST_ENABLED = True
+    with django_capture_on_commit_callbacks() as callbacks:
+        row = digest_send_due()
+    assert row is not None and row.recipients == 0 and callbacks == []
+    assert digest_send_due() is None  # done for that week
