@@ -326,7 +326,7 @@ def test_the_periodic_pass_reaches_a_team_behind_another_teams_backlog(
     task = task_enqueue(conversation=receive(email="late@example.com", channel=email_channel).conversation)
     assert task is not None
     assert route_waiting(scan=3) == []
-    offers = route_every_queue(scan=3)
+    offers = route_every_queue(scan=3, team_scan=3)
     assert [offer.task.pk for offer in offers] == [task.pk] and _offered_to(task) == "ana"
 
 

@@ -106,12 +106,14 @@ def route_waiting(
     return offers
 
 
-def route_every_queue(*, scan: int = 500, now: datetime | None = None) -> list[Offer]:
-    """The periodic pass: the whole queue by rank, then each team's queue on its own.
+def route_every_queue(*, scan: int = 500, team_scan: int = 50, now: datetime | None = None) -> list[Offer]:
+    """The periodic pass: the whole queue by rank, then the head of each team's queue on its own.
 
     The whole-queue pass gives the highest-ranked work first claim on agents shared between teams, but
     stops after `scan` tasks; a team whose work ranks behind a long backlog nobody can take yet (a rare
     skill, a team that is away) is reached by its own pass, so every waiting task is eventually offered.
+    A team's pass looks at its first `team_scan` tasks only: the worker runs these passes beside the
+    pipeline every beat, and deep scans of every team's backlog slowed new messages' offers.
     """
     now = now or timezone.now()
     offers = route_waiting(scan=scan, now=now)
@@ -122,7 +124,7 @@ def route_every_queue(*, scan: int = 500, now: datetime | None = None) -> list[O
         .order_by()
     )
     for team_id in sorted(waiting_teams, key=lambda team: (team is None, team or 0)):
-        offers += route_waiting(team_ids=[team_id], scan=scan, now=now)
+        offers += route_waiting(team_ids=[team_id], scan=team_scan, now=now)
     return offers
 
 
@@ -215,7 +217,13 @@ def _needs_agent(conversation: Conversation) -> bool:
 
 
 def _candidates(task: RoutingTask, step: int) -> QuerySet[AgentState]:
-    agents = AgentState.objects.filter(presence=AgentState.Presence.AVAILABLE, user__is_active=True)
+    # One offer rings at a time (see has_room): agents with one ringing are left out here, not loaded
+    # and counted ten at a time. With the floor's offers ringing, a task that may go to anyone would
+    # otherwise walk every agent of the company in chunks for nothing.
+    ringing = RoutingTask.objects.filter(offered_to_id=OuterRef("user_id"), status=RoutingTask.Status.OFFERED)
+    agents = AgentState.objects.filter(presence=AgentState.Presence.AVAILABLE, user__is_active=True).exclude(
+        Exists(ringing)
+    )
     if task.team_id is not None and step < 3:
         agents = agents.filter(user__teams=task.team_id)
     if step < 2:
