@@ -3,8 +3,7 @@
 Correct under concurrency with several router processes on PostgreSQL: each decision locks its task
 with SKIP LOCKED and checks it still waits, so two routers never take the same task, and an agent's row
 is locked while their load is counted and an offer written, so no agent is offered more than their
-capacity. On SQLite, writers are
-serialised by the IMMEDIATE transactions and the same code is correct.
+capacity. On SQLite, writers are serialised by the IMMEDIATE transactions and the same code is correct.
 """
 
 from __future__ import annotations
