@@ -2,7 +2,7 @@
 
 On PostgreSQL every enqueue sends `NOTIFY firstring_tasks` in the enqueuing transaction, so it is
 delivered when the task's row is committed, and an idle worker waits on `LISTEN` rather than sleeping:
-a new message's pipeline task starts within a millisecond or two, not half a poll later on average.
+a new message's pipeline task starts within milliseconds, not half a poll later on average.
 The poll stays as the fallback (a notification lost with a dropped connection, a task whose
 `run_after` came due); on SQLite, which has no notifications, the poll is all there is.
 """
