@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from firstring.lib.admin_secrets import SECRET_FIELDS, SecretsForm, secrets_summary
 from firstring.lib.errors import InvalidInput
+from firstring.listening.forms import query_checked
 from firstring.listening.models import Alert, Monitor, Source
-from firstring.listening.query import parse_query
 from firstring.listening.services import languages_clean
 from firstring.listening.sources import all_kinds
 
@@ -37,12 +37,7 @@ class MonitorForm(forms.ModelForm):
         }
 
     def clean_query(self) -> str:
-        query = str(self.cleaned_data["query"]).strip()
-        try:
-            parse_query(query)
-        except InvalidInput as error:
-            raise forms.ValidationError(str(error)) from None
-        return query
+        return query_checked(self.cleaned_data["query"])
 
     def clean_languages(self) -> list[str]:
         value = self.cleaned_data["languages"] or []

@@ -59,6 +59,16 @@ def _items(text: str) -> list[str]:
     return [item for item in text.replace(",", " ").split() if item]
 
 
+def query_checked(value: object) -> str:
+    """A monitor's query as typed, stripped, or a ValidationError saying what is wrong with it."""
+    query = str(value).strip()
+    try:
+        parse_query(query)
+    except InvalidInput as error:
+        raise forms.ValidationError(str(error)) from None
+    return query
+
+
 class MonitorForm(forms.Form):
     """The monitor editor: checks each field with the services' own rules so errors sit by their field."""
 
@@ -112,12 +122,7 @@ class MonitorForm(forms.Form):
         )
 
     def clean_query(self) -> str:
-        query = str(self.cleaned_data["query"]).strip()
-        try:
-            parse_query(query)
-        except InvalidInput as error:
-            raise forms.ValidationError(str(error)) from None
-        return query
+        return query_checked(self.cleaned_data["query"])
 
     def clean_languages(self) -> list[str]:
         try:
