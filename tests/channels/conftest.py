@@ -14,7 +14,10 @@ from aiosmtpd.controller import Controller
 
 from firstring.channels.email.testing import DovecotUnavailable, ImapServer, dovecot_server
 from firstring.lib.net import free_port
+from tests.channels.twilio_peer import peer, sms
 from tests.conftest import IN_CI
+
+__all__ = ["peer", "sms"]  # the local Twilio peer and an SMS channel on it, shared with the surveys
 
 
 @dataclass

@@ -7,7 +7,6 @@ redeliveries, malformed payloads and opt-out keywords, all through the receive s
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
 
@@ -33,29 +32,10 @@ from tests.channels.twilio_peer import (
     sid,
     sign,
     signed_post,
-    twilio_peer,
 )
 
 CUSTOMER = "+14155550123"
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
-
-
-@pytest.fixture
-def peer() -> Iterator[TwilioPeer]:
-    with twilio_peer() as running:
-        yield running
-
-
-@pytest.fixture
-def sms(support_team: Team, peer: TwilioPeer) -> Channel:
-    return Channel.objects.create(
-        kind="sms",
-        slug="sms-main",
-        name="SMS +1 202-555-0101",
-        team=support_team,
-        config={"number": "+12025550101", "api_base_url": peer.url},
-        secrets={"account_sid": ACCOUNT_SID, "auth_token": AUTH_TOKEN},
-    )
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ StatusCallbacks that follow: delivered, failed with Twilio's error codes, outage
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -14,32 +14,13 @@ from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
-from firstring.accounts.models import Team
 from firstring.channels.models import Channel
 from firstring.conversations.attachments import InboundAttachment
 from firstring.conversations.models import ConversationEvent, Message
 from firstring.conversations.services import ReceiveResult, deliver_message, outbox_sweep, reply_send
 from firstring.lib.net import free_port
 from tests.channels.test_twilio import CUSTOMER, hook, incoming, post, stored
-from tests.channels.twilio_peer import ACCOUNT_SID, AUTH_TOKEN, TwilioPeer, sign, signed_post, twilio_peer
-
-
-@pytest.fixture
-def peer() -> Iterator[TwilioPeer]:
-    with twilio_peer() as running:
-        yield running
-
-
-@pytest.fixture
-def sms(support_team: Team, peer: TwilioPeer) -> Channel:
-    return Channel.objects.create(
-        kind="sms",
-        slug="sms-main",
-        name="SMS +1 202-555-0101",
-        team=support_team,
-        config={"number": "+12025550101", "api_base_url": peer.url},
-        secrets={"account_sid": ACCOUNT_SID, "auth_token": AUTH_TOKEN},
-    )
+from tests.channels.twilio_peer import ACCOUNT_SID, AUTH_TOKEN, TwilioPeer, sign, signed_post
 
 
 @pytest.fixture

@@ -30,6 +30,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
+import pytest
+
+from firstring.accounts.models import Team
+from firstring.channels.models import Channel
+
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "twilio-auth-token-0123456789abcd"
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
@@ -259,3 +264,21 @@ def twilio_peer() -> Iterator[TwilioPeer]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def peer() -> Iterator[TwilioPeer]:
+    with twilio_peer() as running:
+        yield running
+
+
+@pytest.fixture
+def sms(support_team: Team, peer: TwilioPeer) -> Channel:
+    return Channel.objects.create(
+        kind="sms",
+        slug="sms-main",
+        name="SMS +1 202-555-0101",
+        team=support_team,
+        config={"number": "+12025550101", "api_base_url": peer.url},
+        secrets={"account_sid": ACCOUNT_SID, "auth_token": AUTH_TOKEN},
+    )

@@ -12,8 +12,9 @@ from firstring.channels.models import Channel
 from firstring.conversations.models import Conversation
 from firstring.conversations.services import conversation_set_status
 from tests.channels.conftest import SmtpPeer, smtp_peer
+from tests.channels.twilio_peer import peer, sms
 
-__all__ = ["smtp_peer"]  # the real SMTP server of the e-mail tests, shared here
+__all__ = ["peer", "sms", "smtp_peer"]  # the e-mail and Twilio tests' real peers, shared here
 
 
 @pytest.fixture

@@ -3,34 +3,11 @@ through the signed incoming-message webhook is the answer, not a message of a ne
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from firstring.accounts.models import Team
-from firstring.channels.models import Channel
 from firstring.conversations.models import Conversation, Message
 from firstring.surveys.models import SurveyAnswer, SurveyRequest
 from tests.channels.test_twilio import incoming, post, stored
-from tests.channels.twilio_peer import ACCOUNT_SID, AUTH_TOKEN, TwilioPeer, twilio_peer
-
-
-@pytest.fixture
-def peer() -> Iterator[TwilioPeer]:
-    with twilio_peer() as running:
-        yield running
-
-
-@pytest.fixture
-def sms(support_team: Team, peer: TwilioPeer) -> Channel:
-    return Channel.objects.create(
-        kind="sms",
-        slug="sms-main",
-        name="SMS +1 202-555-0101",
-        team=support_team,
-        config={"number": "+12025550101", "api_base_url": peer.url},
-        secrets={"account_sid": ACCOUNT_SID, "auth_token": AUTH_TOKEN},
-    )
 
 
 @pytest.fixture
