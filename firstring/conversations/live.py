@@ -10,14 +10,18 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
+from django.db import transaction
 
 from firstring.lib.errors import Forbidden, InvalidInput
+
+if TYPE_CHECKING:
+    from firstring.conversations.models import Conversation
 
 logger = logging.getLogger(__name__)
 
@@ -31,21 +35,28 @@ def conversation_group(conversation_id: int) -> str:
 @dataclass(frozen=True)
 class Change:
     conversation_id: int
+    # Where the conversation sits when the change is made: consumers decide from these alone whether
+    # an agent may hear of it (`access.conversation_visible`), with no query per open screen.
     team_id: int | None
+    assignee_id: int | None
     kind: str
     message_id: int | None = None
 
+    @classmethod
+    def of(cls, conversation: Conversation, kind: str, message_id: int | None = None) -> Change:
+        return cls(conversation.pk, conversation.team_id, conversation.assignee_id, kind, message_id)
 
-def publish_conversation_changed(
-    *, conversation_id: int, team_id: int | None, kind: str, message_id: int | None = None
-) -> None:
-    publish_changes([Change(conversation_id, team_id, kind, message_id)])
+
+def publish_after_commit(conversation: Conversation, *, kind: str, message_id: int | None = None) -> None:
+    """Publish a change of this conversation once the current transaction commits (at once outside one)."""
+    change = Change.of(conversation, kind, message_id)
+    transaction.on_commit(lambda: publish_changes([change]))
 
 
 def publish_changes(changes: Sequence[Change]) -> None:
     """Tell open inboxes and the conversations' open pages that something changed.
 
-    Only ids travel; each consumer re-reads what the agent may see, so nothing is leaked by the push.
+    Only ids travel, and each consumer passes on only what the agent may see.
     """
     _publish(
         [
@@ -70,6 +81,7 @@ def _payload(change: Change) -> dict[str, Any]:
         "type": "conversation.changed",
         "conversation_id": change.conversation_id,
         "team_id": change.team_id,
+        "assignee_id": change.assignee_id,
         "kind": change.kind,
         "message_id": change.message_id,
     }

@@ -9,7 +9,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from firstring.conversations.access import conversations_visible_to
+from firstring.conversations.access import conversation_visible, conversations_visible_to, user_team_ids
 from firstring.conversations.live import INBOX_GROUP, conversation_group, user_group
 from firstring.routing.services import presence_seen
 
@@ -28,7 +28,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
         self.last_seen = time.monotonic()
-        await database_sync_to_async(presence_seen)(user_id=user.pk)
+        await self._seen()
 
     @classmethod
     async def decode_json(cls, text_data: str) -> Any:
@@ -45,7 +45,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             # The page pings every minute while it is open: the agent is at a screen (routing's presence).
             if time.monotonic() - self.last_seen >= PING_THROTTLE_SECONDS:
                 self.last_seen = time.monotonic()
-                await database_sync_to_async(presence_seen)(user_id=self.scope["user"].pk)
+                await self._seen()
         elif content.get("type") in ("watch", "typing"):
             await self._conversation_frame(content)
 
@@ -58,7 +58,14 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "notice", "kind": event["kind"]})
 
     async def conversation_changed(self, event: dict[str, Any]) -> None:
-        if await self._may_see(event["conversation_id"]):
+        # Every open screen hears of every change: decided from the event and the teams read at the
+        # last ping, since a query per screen per change was most of the server's work on a busy floor.
+        if conversation_visible(
+            self.scope["user"],
+            team_ids=self.team_ids,
+            team_id=event["team_id"],
+            assignee_id=event.get("assignee_id"),
+        ):
             await self.send_json(
                 {
                     "type": "conversation.changed",
@@ -94,6 +101,13 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
                     "name": self.scope["user"].display_name,
                 },
             )
+
+    @database_sync_to_async
+    def _seen(self) -> None:
+        # Presence, and the teams whose changes this screen hears of (re-read while the socket lives).
+        user = self.scope["user"]
+        presence_seen(user_id=user.pk)
+        self.team_ids = frozenset(user_team_ids(user, fresh=True))
 
     @database_sync_to_async
     def _may_see(self, conversation_id: int) -> bool:

@@ -26,10 +26,7 @@ def _locked(conversation: Conversation) -> Conversation:
 
 def _record(conversation: Conversation, actor: User | None, kind: str, data: dict[str, Any]) -> None:
     ConversationEvent.objects.create(conversation=conversation, actor=actor, kind=kind, data=data)
-    conversation_id, team_id = conversation.pk, conversation.team_id
-    transaction.on_commit(
-        lambda: live.publish_conversation_changed(conversation_id=conversation_id, team_id=team_id, kind=kind)
-    )
+    live.publish_after_commit(conversation, kind=kind)
 
 
 def conversation_set_status(
@@ -225,12 +222,7 @@ def note_add(*, conversation: Conversation, author: User, text: str) -> Message:
         conversation.message_count += 1
         conversation.updated_at = timezone.now()
         conversation.save(update_fields=["message_count", "updated_at"])
-        conversation_id, team_id, note_id = conversation.pk, conversation.team_id, note.pk
-        transaction.on_commit(
-            lambda: live.publish_conversation_changed(
-                conversation_id=conversation_id, team_id=team_id, kind="note", message_id=note_id
-            )
-        )
+        live.publish_after_commit(conversation, kind="note", message_id=note.pk)
     return note
 
 

@@ -358,12 +358,7 @@ def _reopen_window() -> timedelta:
 
 
 def _after_commit(messages: Sequence[Message]) -> None:
-    changes = [
-        live.Change(
-            conversation_id=m.conversation_id, team_id=m.conversation.team_id, kind="message", message_id=m.pk
-        )
-        for m in messages
-    ]
+    changes = [live.Change.of(m.conversation, "message", m.pk) for m in messages]
     transaction.on_commit(lambda: live.publish_changes(changes))
     if pipeline.has_steps() and messages:
         message_ids = [m.pk for m in messages]
