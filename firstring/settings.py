@@ -60,6 +60,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything resolves a URL: a help center's own domain gets its own URLconf.
+    "firstring.web.domains.help_center_domains",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -94,6 +96,19 @@ TEMPLATES = [
 # Database: SQLite under var/ unless DATABASE_URL points elsewhere (postgres://user@host:5432/name).
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'firstring.sqlite3'}")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))}
+if (
+    DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    and not DATABASES["default"]["CONN_MAX_AGE"]
+):
+    # A pool per process: under ASGI every request and every websocket's database call otherwise
+    # opens a connection of its own, which cost the server more than the queries themselves.
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": env_int("DB_POOL_MAX_SIZE", 20),
+        # Waiting longer for a connection helps nobody: /healthz must say 503 while a load
+        # balancer still listens, and the server's threads hold few connections at once.
+        "timeout": 5,
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         # WAL lets the web process read while the worker writes; IMMEDIATE avoids lock-upgrade deadlocks.
@@ -204,10 +219,13 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "firstring@localhost")
 # Background work through the django-tasks API: the database queue by default, RQ on Redis for scale.
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 FIRSTRING_TASKS_BACKEND = env_str("FIRSTRING_TASKS_BACKEND", "db")
+# "outbox" holds the deliveries of replies to customers, which `firstring serve` gives a worker of its
+# own: a reply must not wait behind the analysis and routing of inbound messages ("default").
+TASK_QUEUES = ["default", "outbox"]
 _TASK_BACKENDS = {
-    "db": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]},
-    "rq": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]},
-    "immediate": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"},
+    "db": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": TASK_QUEUES},
+    "rq": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": TASK_QUEUES},
+    "immediate": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": TASK_QUEUES},
 }
 if FIRSTRING_TASKS_BACKEND not in _TASK_BACKENDS:
     from django.core.exceptions import ImproperlyConfigured
@@ -217,7 +235,7 @@ TASKS = {"default": _TASK_BACKENDS[FIRSTRING_TASKS_BACKEND]}
 if FIRSTRING_TASKS_BACKEND == "rq":
     # django_rq provides the rqworker command; django-tasks-rq asks to be installed too (its checks).
     INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
-RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 300}}
+RQ_QUEUES = {queue: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 300} for queue in TASK_QUEUES}
 # How often each worker beats (for /healthz) and runs its periodic jobs (the outbox sweep).
 FIRSTRING_WORKER_BEAT_SECONDS = env_int("FIRSTRING_WORKER_BEAT_SECONDS", 10)
 # How often a worker of the database queue looks for new tasks. New messages are routed by such a task,
@@ -241,9 +259,12 @@ FIRSTRING_LIVE_FORWARD_URL = env_str("FIRSTRING_LIVE_FORWARD_URL", "")
 FIRSTRING_REOPEN_WINDOW_HOURS = env_int("FIRSTRING_REOPEN_WINDOW_HOURS", 24 * 7)
 FIRSTRING_OUTBOX_MAX_ATTEMPTS = env_int("FIRSTRING_OUTBOX_MAX_ATTEMPTS", 6)
 FIRSTRING_OUTBOX_BACKOFF_SECONDS = env_int("FIRSTRING_OUTBOX_BACKOFF_SECONDS", 30)
-# Which tone classifier the message pipeline uses: "default" (shipped, offline) or "learning" (the
-# default adapted to this company's corrections, once there are enough of them).
+# Which tone classifier the message pipeline uses: "default" (shipped, offline), "learning" (the
+# default adapted to this company's corrections, once there are enough of them) or "transformers" (a
+# model of the company's own, FIRSTRING_TONE_MODEL: a directory or a locally cached model id; needs the
+# `transformers` extra).
 FIRSTRING_TONE_BACKEND = env_str("FIRSTRING_TONE_BACKEND", "default")
+FIRSTRING_TONE_MODEL = env_str("FIRSTRING_TONE_MODEL", "")
 # Topic encoder: "default" (shipped vectors) or "minilm" (needs the `minilm` extra).
 FIRSTRING_TOPIC_BACKEND = env_str("FIRSTRING_TOPIC_BACKEND", "default")
 # Emerging topics: clusters of at least MIN_SIZE negative messages of the last DAYS days that fit no
@@ -251,6 +272,9 @@ FIRSTRING_TOPIC_BACKEND = env_str("FIRSTRING_TOPIC_BACKEND", "default")
 FIRSTRING_EMERGING_DAYS = env_int("FIRSTRING_EMERGING_DAYS", 7)
 FIRSTRING_EMERGING_SAMPLE = env_int("FIRSTRING_EMERGING_SAMPLE", 1000)
 FIRSTRING_EMERGING_MIN_SIZE = env_int("FIRSTRING_EMERGING_MIN_SIZE", 3)
+# The dashboards' call service level: the share of queued calls answered within this many seconds
+# (the phone page asks for its own target).
+FIRSTRING_CALL_TARGET_SECONDS = env_int("FIRSTRING_CALL_TARGET_SECONDS", 20)
 FIRSTRING_DEFAULT_PHONE_REGION = env_str("FIRSTRING_DEFAULT_PHONE_REGION", "US")
 # Routing: how long an offer rings, and after how many seconds of waiting a task relaxes its needs
 # (any skill level, then anyone on the team, then anyone), so that a customer always reaches a human.

@@ -25,6 +25,7 @@ from firstring.bench import route as route_bench
 from firstring.bench import voice as voice_bench
 from firstring.channels.email.testing import dovecot_binary
 from tests.conftest import IN_CI
+from tests.voice.sip_peers import require_sipp
 
 
 @pytest.fixture
@@ -105,7 +106,9 @@ def test_listen_stores_every_match_and_alerts_on_the_planted_spike_only(own_data
 
 
 def test_dashboards_annotate_the_history_and_answer_every_page(own_database):
-    result = dashboards_bench.main(["--conversations", "30", "--messages", "120", "--rounds", "1"])
+    result = dashboards_bench.main(
+        ["--conversations", "30", "--messages", "120", "--calls", "40", "--rounds", "1"]
+    )
     assert result["database"] == connection.vendor
     assert result["messages"] == 120
     inbound = result["insights_rows"]["tones"]
@@ -115,17 +118,46 @@ def test_dashboards_annotate_the_history_and_answer_every_page(own_database):
     assert result["rollup_rows"] > 0
     assert result["insights_rows"]["survey_answers"] > 0
     assert result["insights_rows"]["survey_requests"] > result["insights_rows"]["survey_answers"]
+    assert result["insights_rows"]["calls"] == 40 and result["insights_rows"]["sla_alerts"] > 0
     assert result["requests"] == len(dashboards_bench.pages(1, 1, 1, 1))
     assert result["p95_ms"] > 0
 
 
+def test_dashboards_reuse_a_kept_history(own_database):
+    from firstring.bench._database import drop_kept
+
+    args = ["--conversations", "20", "--messages", "60", "--calls", "10", "--rounds", "1"]
+    try:
+        first = dashboards_bench.main([*args, "--keep"])
+        again = dashboards_bench.main([*args, "--reuse"])
+        assert (first["reused"], again["reused"]) == (False, True)
+        assert again["messages"] == 60 and again["rollup_rows"] == first["rollup_rows"] > 0
+        with pytest.raises(SystemExit, match="run without --reuse"):
+            dashboards_bench.main(["--conversations", "20", "--messages", "60", "--calls", "11", "--reuse"])
+    finally:
+        drop_kept("dashboards")
+
+
 def test_voice_answers_every_webhook_of_every_call_through_the_served_app(own_database):
-    result = voice_bench.main(["--calls", "6", "--rate", "20", "--think", "0.05", "--agents", "2"])
+    result = voice_bench.main(
+        ["--part", "twiml", "--calls", "6", "--rate", "20", "--think", "0.05", "--agents", "2"]
+    )
     assert result["database"] == connection.vendor
+    assert "sip_calls" not in result
     # Six webhooks a call, each answered with the TwiML the sequence expects; every caller hung up waiting.
     assert result["calls"] == 6 and result["webhooks"] == 36 and result["abandoned_calls"] == 6
     assert result["failed_calls"] == 0 and result["failures"] == {}
     assert 0 < result["twiml_p50_ms"] <= result["twiml_p99_ms"]
+
+
+def test_voice_times_the_sip_endpoints_answers_and_first_prompts_with_sipp(own_database):
+    require_sipp()
+    result = voice_bench.main(["--part", "sip", "--sip-calls", "4", "--sip-hold", "1"])
+    assert "calls" not in result  # the TwiML part did not run
+    assert result["sip_calls"] == result["sip_calls_recorded"] == result["menu_heard"] == 4
+    assert result["sip_failed_calls"] == 0
+    assert 0 < result["answer_p50_ms"] <= result["answer_p99_ms"]
+    assert 0 <= result["menu_p50_ms"] <= result["menu_p99_ms"]
 
 
 def test_unknown_benchmark_is_refused(capsys):

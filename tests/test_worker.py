@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.db import connection
 from django.test import Client
+from django_tasks_db.models import DBTaskResult
 
 from firstring.conversations.models import Message
 from firstring.conversations.services import reply_send
@@ -67,7 +68,7 @@ def wait_for(
 
 
 @contextmanager
-def worker_process(backend: str, **env: str) -> Iterator[tuple[subprocess.Popen[bytes], Path]]:
+def worker_process(backend: str, *args: str, **env: str) -> Iterator[tuple[subprocess.Popen[bytes], Path]]:
     with tempfile.TemporaryDirectory(prefix="firstring-worker-") as tmp:
         log = Path(tmp) / "worker.log"
         token = uuid.uuid4().hex
@@ -82,7 +83,7 @@ def worker_process(backend: str, **env: str) -> Iterator[tuple[subprocess.Popen[
         }
         with log.open("wb") as out:
             process = subprocess.Popen(
-                [sys.executable, "-m", "firstring", "worker"],
+                [sys.executable, "-m", "firstring", "worker", *args],
                 env=environment,
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -164,6 +165,38 @@ def test_database_worker_delivers_a_reply_and_stops_on_sigterm(receive, api_chan
     _deliver_with_real_worker("db", receive, api_channel, agent)
 
 
+def test_an_outbox_worker_delivers_replies_and_leaves_analysis_to_the_default_queue(
+    receive, api_channel, agent
+):
+    with http_peer() as peer, worker_process("db", "--queue", "outbox") as (process, log):
+        peer.response_json = {"id": "peer-outbox"}
+        api_channel.config = {"callback_url": peer.url}
+        api_channel.save()
+        inbound = receive(email="olga@example.com", thread="outbox-only")
+        reply = reply_send(conversation=inbound.conversation, author=agent, text="Only the reply")
+        wait_for(
+            lambda: Message.objects.filter(pk=reply.pk, delivery_status="delivered").exists(),
+            timeout=30,
+            what="the outbox worker to deliver the reply",
+            log=log,
+            process=process,
+        )
+        # The inbound message's analysis waits for a worker of the default queue.
+        waiting = DBTaskResult.objects.filter(status="READY").values_list("queue_name", flat=True)
+        assert list(waiting) == ["default"]
+
+
+def test_a_worker_refuses_an_unknown_queue():
+    result = subprocess.run(
+        [sys.executable, "-m", "firstring", "worker", "--queue", "bulk"],
+        env={**os.environ, "DATABASE_URL": database_url()},
+        capture_output=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert b"unknown queue 'bulk'; the queues are default, outbox" in result.stderr
+
+
 @pytest.mark.postgres
 def test_database_worker_wakes_for_a_queued_task_without_waiting_for_its_poll(receive, api_channel, agent):
     if connection.vendor != "postgresql":
@@ -190,8 +223,8 @@ def test_rq_worker_delivers_a_reply_and_stops_on_sigterm(receive, api_channel, a
     index = 10 + int("".join(ch for ch in worker_id if ch.isdigit()) or 0) % 6
     url = f"{parts.scheme}://{parts.netloc}/{index}"
     redis.Redis.from_url(url).flushdb()
-    settings.RQ_QUEUES = {"default": {"URL": url, "DEFAULT_TIMEOUT": 60}}
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+    settings.RQ_QUEUES = {queue: {"URL": url, "DEFAULT_TIMEOUT": 60} for queue in settings.TASK_QUEUES}
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": settings.TASK_QUEUES}}
     settings.FIRSTRING_TASKS_BACKEND = "rq"
     try:
         _deliver_with_real_worker("rq", receive, api_channel, agent, REDIS_URL=url)
@@ -235,13 +268,16 @@ def test_serve_stops_its_worker_on_sigterm(tmp_path):
                     return False
 
             wait_for(worker_alive, timeout=60, what="the server and its worker", log=log, process=server)
-            [beat] = WorkerHeartbeat.objects.all()
+            # One worker per queue: analysis and routing, and the outbox.
+            wait_for(lambda: WorkerHeartbeat.objects.count() == 2, timeout=30, what="both workers", log=log)
+            beats = list(WorkerHeartbeat.objects.all())
             server.send_signal(signal.SIGTERM)
             assert server.wait(timeout=30) == 0, log.read_text()[-4000:]
         finally:
             if server.poll() is None:
                 server.kill()
-    # The worker got SIGTERM from the server, stopped cleanly and removed its heartbeat.
-    wait_for(lambda: not WorkerHeartbeat.objects.exists(), timeout=20, what="the worker to stop", log=log)
-    with pytest.raises(ProcessLookupError):
-        os.kill(beat.pid, 0)
+    # The workers got SIGTERM from the server, stopped cleanly and removed their heartbeats.
+    wait_for(lambda: not WorkerHeartbeat.objects.exists(), timeout=20, what="the workers to stop", log=log)
+    for beat in beats:
+        with pytest.raises(ProcessLookupError):
+            os.kill(beat.pid, 0)

@@ -45,6 +45,15 @@ def _postgres_exists(name: str) -> bool:
     return _postgres_admin("SELECT 1 FROM pg_database WHERE datname = %s", [name])
 
 
+def _disconnect() -> None:
+    connection.close()
+    # PostgreSQL's pool keeps connections to the database it was opened on; close it too, as Django's
+    # test runner does when it switches databases.
+    close_pool = getattr(connection, "close_pool", None)
+    if close_pool is not None:
+        close_pool()
+
+
 @contextmanager
 def bench_database(label: str, *, keep: bool = False, reuse: bool = False) -> Iterator[str]:
     """Switch the default connection to a migrated database of its own; yield its vendor; drop it after.
@@ -74,14 +83,14 @@ def bench_database(label: str, *, keep: bool = False, reuse: bool = False) -> It
     else:
         raise SystemExit(f"benchmarks run on SQLite or PostgreSQL, not {vendor}")
 
-    connection.close()
+    _disconnect()
     settings.DATABASES["default"]["NAME"] = name
     connection.settings_dict["NAME"] = name
     try:
         call_command("migrate", interactive=False, verbosity=0)
         yield vendor
     finally:
-        connection.close()
+        _disconnect()
         settings.DATABASES["default"]["NAME"] = original_name
         connection.settings_dict["NAME"] = original_name
         if keep:

@@ -156,6 +156,8 @@ class PeriodicThread:
 
     worker_id: str
     interval: float
+    # Only workers of the default queue run the periodic jobs; the others beat for /healthz.
+    jobs: bool = True
     stop_event: threading.Event = field(default_factory=threading.Event)
     thread: threading.Thread | None = None
 
@@ -181,16 +183,17 @@ class PeriodicThread:
             close_old_connections()
             try:
                 worker_heartbeat(worker_id=self.worker_id, started_at=started_at)
-                periodic_jobs_run()
+                if self.jobs:
+                    periodic_jobs_run()
             except DatabaseError:
                 logger.exception("worker heartbeat failed")
             self.stop_event.wait(self.interval)
         connection.close()
 
 
-def start_periodic_thread(*, interval: float) -> PeriodicThread:
+def start_periodic_thread(*, interval: float, jobs: bool = True) -> PeriodicThread:
     worker_id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"[:64]
-    periodic = PeriodicThread(worker_id=worker_id, interval=interval)
+    periodic = PeriodicThread(worker_id=worker_id, interval=interval, jobs=jobs)
     periodic.start()
     return periodic
 

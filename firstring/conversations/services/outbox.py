@@ -16,7 +16,7 @@ from django_tasks import task
 from firstring.accounts.models import User
 from firstring.channels.models import Channel
 from firstring.channels.registry import DeliveryError, get_kind, reply_blocked
-from firstring.conversations import live
+from firstring.conversations import hooks, live
 from firstring.conversations.attachments import InboundAttachment, check_attachment_sizes, store_attachment
 from firstring.conversations.models import Conversation, ConversationEvent, Message
 from firstring.conversations.services.sla import conversation_sla_apply
@@ -90,16 +90,14 @@ def reply_send(
             if conversation.first_response_at is None:
                 conversation.first_response_at = now
                 fields.append("first_response_at")
+                first_id = conversation.pk
+                transaction.on_commit(lambda: hooks.first_responded(conversation_id=first_id))
             conversation.waiting_since = None
             fields += ["waiting_since", *conversation_sla_apply(conversation)]
         conversation.save(update_fields=fields)
-        message_id, conversation_id, team_id = message.pk, conversation.pk, conversation.team_id
+        message_id = message.pk
         transaction.on_commit(lambda: delivery_enqueue(message_id))
-        transaction.on_commit(
-            lambda: live.publish_conversation_changed(
-                conversation_id=conversation_id, team_id=team_id, kind="reply", message_id=message_id
-            )
-        )
+        live.publish_after_commit(conversation, kind="reply", message_id=message_id)
     return message
 
 
@@ -115,8 +113,9 @@ def _claim(message_id: int) -> bool:
     )
 
 
-# A reply waits for nobody: deliveries go ahead of analysis in a shared queue (a burst of inbound
-# messages queues one pipeline task per batch, which would otherwise run first).
+# A reply waits for nobody: deliveries have a queue of their own ("outbox"), and where one worker
+# serves every queue they go ahead of analysis (a burst of inbound messages queues one pipeline task
+# per batch, which would otherwise run first).
 DELIVERY_PRIORITY = 10
 
 
@@ -127,7 +126,7 @@ def delivery_enqueue(message_id: int) -> None:
     task.enqueue(message_id)
 
 
-@task()
+@task(queue_name="outbox")
 def deliver_message(message_id: int) -> str:
     """Attempt one delivery. Transient failures are retried with exponential backoff by the sweeper."""
     if not _claim(message_id):
@@ -186,12 +185,7 @@ def _record_failure(message: Message, attempts: int, error: str, *, permanent: b
 
 
 def _publish(message: Message) -> None:
-    live.publish_conversation_changed(
-        conversation_id=message.conversation_id,
-        team_id=message.conversation.team_id,
-        kind="delivery",
-        message_id=message.pk,
-    )
+    live.publish_changes([live.Change.of(message.conversation, "delivery", message.pk)])
 
 
 def outbox_sweep(*, limit: int = 500) -> int:

@@ -27,6 +27,14 @@ class Command(BaseCommand):
             help="Run the periodic jobs once, then exit when the queue is empty.",
         )
         parser.add_argument(
+            "--queue",
+            action="append",
+            dest="queues",
+            metavar="NAME",
+            help="Serve only this queue (repeat for several; default: all). The periodic jobs run in "
+            "workers of the default queue.",
+        )
+        parser.add_argument(
             "--beat-seconds",
             type=float,
             default=None,
@@ -45,13 +53,20 @@ class Command(BaseCommand):
         if settings.FIRSTRING_WORKER_POLL_MS <= 0:
             raise CommandError("FIRSTRING_WORKER_POLL_MS must be positive")
         backend_config = cast(dict[str, Any], settings.TASKS["default"])
-        queues = list(backend_config.get("QUEUES") or ["default"])
-        steps_warm_up()
+        configured = list(backend_config.get("QUEUES") or ["default"])
+        queues = options["queues"] or configured
+        unknown = sorted(set(queues) - set(configured))
+        if unknown:
+            raise CommandError(f"unknown queue {unknown[0]!r}; the queues are {', '.join(configured)}")
+        runs_jobs = "default" in queues
+        if runs_jobs:
+            steps_warm_up()
         periodic = None
         if options["batch"]:
-            periodic_jobs_run()
+            if runs_jobs:
+                periodic_jobs_run()
         else:
-            periodic = start_periodic_thread(interval=beat)
+            periodic = start_periodic_thread(interval=beat, jobs=runs_jobs)
         # Both backends stop gracefully on SIGTERM/SIGINT: the task in hand finishes, then the
         # call returns (RQ) or raises SystemExit (database queue), and the finally block runs.
         try:
