@@ -15,6 +15,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from firstring.api.articles import router as articles_router
 from firstring.api.auth import TokenAuth
 from firstring.api.calls import router as calls_router
+from firstring.api.community import router as community_router
 from firstring.api.conversations import router as conversations_router
 from firstring.api.customers import router as customers_router
 from firstring.api.escalations import router as escalations_router
@@ -23,6 +24,7 @@ from firstring.api.insights import router as insights_router
 from firstring.api.me import router as me_router
 from firstring.api.messages import router as messages_router
 from firstring.api.phone_menus import router as phone_menus_router
+from firstring.api.sla import router as sla_router
 from firstring.api.surveys import router as surveys_router
 from firstring.api.teams import router as teams_router
 from firstring.api.users import router as users_router
@@ -113,8 +115,10 @@ api.add_router("/teams", teams_router, tags=["teams"])
 api.add_router("/me", me_router, tags=["me"])
 api.add_router("/listening", listening_router, tags=["listening"])
 api.add_router("/articles", articles_router, tags=["knowledge"])
+api.add_router("/community", community_router, tags=["community"])
 api.add_router("/phone-menus", phone_menus_router, tags=["phone"])
 api.add_router("/calls", calls_router, tags=["phone"])
 api.add_router("/insights", insights_router, tags=["insights"])
 api.add_router("/surveys", surveys_router, tags=["surveys"])
+api.add_router("/sla", sla_router, tags=["sla"])
 api.add_router("", escalations_router, tags=["escalations"])

@@ -11,7 +11,11 @@ class ConversationsConfig(AppConfig):
     verbose_name = "Conversations"
 
     def ready(self) -> None:
+        from firstring.conversations.services.sla import sla_settings_changed
+        from firstring.sla import hooks
+
         post_migrate.connect(_recount_inbox, sender=self)
+        hooks.on_change("conversations", sla_settings_changed)
 
 
 def _recount_inbox(using: str = "default", **kwargs: Any) -> None:

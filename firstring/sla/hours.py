@@ -135,3 +135,22 @@ def business_between(hours: Hours, start: datetime, end: datetime) -> timedelta:
                     total += finish - begin
         day += timedelta(days=1)
     return total
+
+
+def open_intervals(
+    hours: Hours, start: date, days: int
+) -> list[tuple[date, list[tuple[datetime, datetime]]]]:
+    """Each local day from `start` with its open intervals as UTC instants (a holiday has none)."""
+    found = []
+    for offset in range(days):
+        day = start + timedelta(days=offset)
+        intervals = (
+            []
+            if day in hours.holidays
+            else [
+                (_instant(day, opens, hours.zone), _instant(day, closes, hours.zone))
+                for opens, closes in hours.weekly.get(day.weekday(), ())
+            ]
+        )
+        found.append((day, intervals))
+    return found

@@ -12,6 +12,8 @@ from django.db import models
 from firstring.lib.errors import InvalidInput
 from firstring.sla.hours import weekly_parse, zone_parse
 
+PRIORITIES = [(1, "Low"), (2, "Normal"), (3, "High"), (4, "Urgent")]
+
 
 class BusinessCalendar(models.Model):
     """Opening hours in a time zone, and the holidays when nobody is in."""
@@ -58,9 +60,7 @@ class SlaPolicy(models.Model):
     position = models.PositiveIntegerField(default=100, help_text="Policies are tried in this order.")
     active = models.BooleanField(default=True)
     # Conditions; empty means any.
-    priority = models.PositiveSmallIntegerField(
-        null=True, blank=True, choices=[(1, "Low"), (2, "Normal"), (3, "High"), (4, "Urgent")]
-    )
+    priority = models.PositiveSmallIntegerField(null=True, blank=True, choices=PRIORITIES)
     channel_kind = models.CharField(max_length=32, blank=True, help_text="e.g. email, chat, sms, phone.")
     customer_tier = models.CharField(max_length=32, blank=True, help_text="e.g. vip.")
     # Targets in minutes of the calendar's open hours (round the clock without a calendar); empty: none.

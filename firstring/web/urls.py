@@ -11,6 +11,7 @@ from firstring.web.views import (
     phone,
     routing,
     rules,
+    sla,
     supervisor,
 )
 
@@ -81,7 +82,7 @@ urlpatterns = [
             {"action": action},
             name=f"community-thread-{action}",
         )
-        for action in ("answer", "accept", "merge", "lock", "unlock")
+        for action in ("answer", "accept", "merge", "move", "lock", "unlock")
     ],
     path("community/posts/<int:post_id>/article/", community.post_article, name="community-post-article"),
     *[
@@ -123,9 +124,23 @@ urlpatterns = [
     path("lessons/", escalations.lessons, name="lessons"),
     path("supervisor/", supervisor.supervisor, name="supervisor"),
     path("phone/", phone.phone, name="phone"),
+    path("phone/calls/<int:call_id>/recording.wav", phone.call_recording, name="call-recording"),
     path("routing/rules/", rules.rule_list, name="routing-rules"),
     path("routing/rules/<int:rule_id>/", rules.rule_edit, name="routing-rule"),
     path("routing/rules/<int:rule_id>/delete/", rules.rule_delete, name="routing-rule-delete"),
+    path("sla/", sla.policy_list, name="sla"),
+    path("sla/preview/", sla.preview, name="sla-preview"),
+    path("sla/policies/<int:policy_id>/", sla.policy_edit, name="sla-policy"),
+    path("sla/policies/<int:policy_id>/delete/", sla.policy_delete, name="sla-policy-delete"),
+    path("sla/calendars/", sla.calendar_list, name="sla-calendars"),
+    path("sla/calendars/<int:calendar_id>/", sla.calendar_edit, name="sla-calendar"),
+    path("sla/calendars/<int:calendar_id>/delete/", sla.calendar_delete, name="sla-calendar-delete"),
+    path("sla/calendars/<int:calendar_id>/holidays/", sla.holiday_create, name="sla-holiday-add"),
+    path(
+        "sla/calendars/<int:calendar_id>/holidays/<int:holiday_id>/delete/",
+        sla.holiday_delete,
+        name="sla-holiday-remove",
+    ),
     path("notifications/", routing.notifications, name="notifications"),
     path("notifications/<int:notification_id>/open/", routing.notification_open, name="notification-open"),
     path("notifications/read/", routing.notifications_clear, name="notifications-clear"),

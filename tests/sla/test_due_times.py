@@ -134,3 +134,34 @@ def test_a_batch_measures_every_conversation_it_touches(policies, email_channel)
         assert conversation.sla_policy_id == policies["email"].pk
         # Due from the conversation's start (its first message), not from its latest.
         assert conversation.first_response_due_at == conversation.created_at + timedelta(hours=2)
+
+
+def test_the_inbox_sla_sort_follows_the_next_target_that_matters(receive, agent):
+    from django.utils import timezone
+
+    from firstring.conversations.selectors import InboxFilter, inbox_page
+
+    SlaPolicy.objects.create(
+        name="Everyone", first_response_minutes=60, next_response_minutes=10, resolution_minutes=600
+    )
+    now = timezone.now()
+    # Answered, then the customer wrote again: the next response (in five minutes) is what matters.
+    waiting = receive(email="w@example.com", thread="w", received_at=now - timedelta(minutes=30)).conversation
+    reply_send(conversation=waiting, author=agent, text="Done.")
+    receive(email="w@example.com", thread="w", received_at=now - timedelta(minutes=5))
+    # New: the first response, in an hour.
+    new = receive(email="n@example.com", thread="n", received_at=now).conversation
+    # Answered and quiet: only the resolution, in nine hours and forty minutes.
+    answered = receive(
+        email="a@example.com", thread="a", received_at=now - timedelta(minutes=20)
+    ).conversation
+    reply_send(conversation=answered, author=agent, text="Done.")
+
+    rows, _ = inbox_page(user=agent, filters=InboxFilter(sort="sla"), limit=10)
+    assert [c.pk for c in rows] == [waiting.pk, new.pk, answered.pk]
+    first = rows[0]
+    assert first.first_response_due_at is None
+    assert (
+        first.sla_due_at == first.next_response_due_at == now - timedelta(minutes=5) + timedelta(minutes=10)
+    )
+    assert rows[2].sla_due_at == rows[2].resolution_due_at

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from firstring.lib.errors import InvalidInput
-from firstring.sla.hours import Hours, business_add, business_between, is_open, weekly_parse
+from firstring.sla.hours import Hours, business_add, business_between, is_open, open_intervals, weekly_parse
 
 BERLIN = ZoneInfo("Europe/Berlin")
 OFFICE = {day: [["09:00", "17:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
@@ -120,3 +120,20 @@ def test_adding_and_measuring_agree(start, minutes):
 def test_bad_opening_hours_are_refused_with_a_reason(weekly, message):
     with pytest.raises(InvalidInput, match=message):
         weekly_parse(weekly)
+
+
+def test_open_intervals_show_the_week_the_clocks_change():
+    hours = Hours(
+        zone=ZoneInfo("Europe/Berlin"),
+        weekly={day: ((9 * 60, 17 * 60),) for day in range(7)},
+        holidays=frozenset({date(2027, 3, 27)}),
+    )
+    days = dict(open_intervals(hours, date(2027, 3, 26), 4))
+    assert days[date(2027, 3, 26)] == [
+        (datetime(2027, 3, 26, 8, 0, tzinfo=UTC), datetime(2027, 3, 26, 16, 0, tzinfo=UTC))
+    ]
+    assert days[date(2027, 3, 27)] == []  # a holiday
+    # Summer time from Sunday 28 March: the same local hours are an hour earlier in UTC.
+    assert days[date(2027, 3, 29)] == [
+        (datetime(2027, 3, 29, 7, 0, tzinfo=UTC), datetime(2027, 3, 29, 15, 0, tzinfo=UTC))
+    ]

@@ -13,6 +13,7 @@ from firstring.accounts.models import User
 from firstring.conversations import live
 from firstring.conversations.models import Conversation, ConversationEvent
 from firstring.conversations.services import conversation_assign, conversation_set_priority
+from firstring.insights.rollup import rollup_mark_stale
 from firstring.routing.models import SLA_DUE_FIELDS, AgentState, Notification, RoutingTask, SlaAlert
 from firstring.routing.services.notify import staff_notify
 from firstring.routing.services.queue import task_enqueue
@@ -65,12 +66,7 @@ def _raise(conversation: Conversation, target: str, kind: str, due_at: datetime,
                 },
                 created_at=now,
             )
-            conversation_id, team_id = conversation.pk, conversation.team_id
-            transaction.on_commit(
-                lambda: live.publish_conversation_changed(
-                    conversation_id=conversation_id, team_id=team_id, kind="sla"
-                )
-            )
+            live.publish_after_commit(conversation, kind="sla")
             subject = conversation.subject or "no subject"
             text = f"{label} for {conversation.customer} (#{conversation.pk}: {subject})"
             url = reverse("web:conversation", args=[conversation.pk])
@@ -80,6 +76,8 @@ def _raise(conversation: Conversation, target: str, kind: str, due_at: datetime,
                 staff_notify(users=people, kind=Notification.Kind.SLA_WARNING, text=text, url=url)
             else:
                 _escalate_breach(conversation, text, url, now)
+                # Attainment is counted on the dashboards by the conversation's start day.
+                rollup_mark_stale(days={timezone.localdate(conversation.created_at)})
     except IntegrityError:
         return 0  # another worker raised it first
     return 1
