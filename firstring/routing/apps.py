@@ -12,3 +12,8 @@ class RoutingConfig(AppConfig):
         from firstring.routing.services.queue import tasks_for_messages
 
         pipeline.register_step("routing", tasks_for_messages)
+        # The dashboards count service-level attainment as the live view does.
+        from firstring.insights.rollup import rollup_source_register
+        from firstring.routing.selectors import sla_rollup_rows
+
+        rollup_source_register("routing.sla", sla_rollup_rows)

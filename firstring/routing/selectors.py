@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from django.db.models import Count, Min, Q, QuerySet
+from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from firstring.accounts.models import User
 from firstring.conversations.models import Conversation
+from firstring.insights.models import ConversationInsight
+from firstring.insights.rollup import RollupRows
 from firstring.lib.errors import NotFound
 from firstring.routing.models import (
     SLA_DUE_FIELDS,
@@ -133,13 +136,56 @@ def supervisor_snapshot(*, window: timedelta = timedelta(hours=24)) -> Snapshot:
         )
         for state in states
     ]
-    started = Conversation.objects.filter(created_at__gte=now - window, sla_policy__isnull=False)
-    missed_ids = SlaAlert.objects.filter(
-        kind=SlaAlert.Kind.BREACH, target=SlaAlert.Target.FIRST_RESPONSE, conversation__in=started
-    ).values("conversation_id")
-    missed = started.filter(pk__in=missed_ids).count()
-    met = started.filter(first_response_at__isnull=False).exclude(pk__in=missed_ids).count()
-    return Snapshot(queues=queues, agents=agents, first_response_met=met, first_response_missed=missed)
+    counts = Conversation.objects.filter(created_at__gte=now - window).aggregate(**sla_attainment())
+    return Snapshot(
+        queues=queues,
+        agents=agents,
+        first_response_met=counts["first_response_met"],
+        first_response_missed=counts["first_response_missed"],
+    )
+
+
+def sla_attainment(conversation: str = "") -> dict[str, Count]:
+    """Counts of conversations whose first-response and resolution targets were met or missed.
+
+    Among conversations under a service-level policy: missed when the watch raised the target's
+    breach, met when it was reached (replied, resolved) with none; those still inside their target
+    count in neither. `conversation` is the path to the conversation from the rows counted ("" when
+    they are conversations). The live view and the dashboards' rollup both count with these.
+    """
+    prefix = f"{conversation}__" if conversation else ""
+    under_policy = Q(**{f"{prefix}sla_policy__isnull": False})
+
+    def missed(target: str) -> Q:
+        return Q(
+            Exists(
+                SlaAlert.objects.filter(
+                    conversation_id=OuterRef(f"{prefix}pk"), kind=SlaAlert.Kind.BREACH, target=target
+                )
+            )
+        )
+
+    first, resolution = missed(SlaAlert.Target.FIRST_RESPONSE), missed(SlaAlert.Target.RESOLUTION)
+    responded = Q(**{f"{prefix}first_response_at__isnull": False})
+    resolved = Q(**{f"{prefix}resolved_at__isnull": False})
+    return {
+        "first_response_met": Count("pk", filter=under_policy & responded & ~first),
+        "first_response_missed": Count("pk", filter=under_policy & first),
+        "resolution_met": Count("pk", filter=under_policy & resolved & ~resolution),
+        "resolution_missed": Count("pk", filter=under_policy & resolution),
+    }
+
+
+def sla_rollup_rows(start: datetime, end: datetime) -> RollupRows:
+    """The dashboards' rollup source (registered with `insights.rollup`): attainment of the
+    conversations started in [start, end), per channel, team and main topic."""
+    rows: list[Any] = list(
+        ConversationInsight.objects.filter(started_at__gte=start, started_at__lt=end)
+        .values("channel_id", "conversation__team_id", "topic_id")
+        .annotate(**sla_attainment("conversation"))
+        .order_by()
+    )
+    return [((r.pop("channel_id"), r.pop("conversation__team_id"), r.pop("topic_id")), r) for r in rows]
 
 
 def routing_log(*, conversation: Conversation, limit: int = 50) -> list[RoutingEvent]:

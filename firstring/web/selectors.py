@@ -20,8 +20,10 @@ from firstring.conversations.models import Conversation, ConversationEvent, Mess
 from firstring.customers.models import Customer, Identity
 from firstring.customers.services import customer_resolve
 from firstring.lib.errors import InvalidInput, NotFound
-from firstring.routing.models import AgentState
+from firstring.routing.models import AgentState, RoutingTask
 from firstring.routing.selectors import agent_presence, notifications_unread, offers_for_agent
+from firstring.voice.models import Call
+from firstring.voice.selectors import calls_for_tasks
 
 CUSTOMER_SEARCH_LIMIT = 50
 
@@ -194,13 +196,58 @@ def filter_choices(*, user: User) -> dict[str, list[tuple[str, str]]]:
 
 
 def routing_bar(*, user: User) -> dict[str, Any]:
-    """What the routing bar shows: rendered into every page, and again after each change."""
+    """What the routing bar shows: rendered into every page, and again after each change.
+
+    `offers` are (task, screen pop or None) pairs: a call rings with what the agent needs to pick it up.
+    """
     return {
         "presence": agent_presence(user=user),
         "presences": AgentState.Presence.choices,
-        "offers": list(offers_for_agent(user=user)),
+        **routing_offers(user=user),
         **notifications(user=user),
     }
+
+
+def routing_offers(*, user: User) -> dict[str, Any]:
+    """The bar's offers alone: what a page fetches when an offer rings or stops."""
+    offers = list(offers_for_agent(user=user))
+    pops = screen_pops(user=user, tasks=offers)
+    return {"offers": [(task, pops.get(task.pk)) for task in offers]}
+
+
+SCREEN_POP_HISTORY = 5
+
+
+@dataclass(frozen=True)
+class ScreenPop:
+    """What an agent sees of a call ringing for them: the caller, their last conversations, the menu path."""
+
+    call: Call
+    new_customer: bool  # nobody with the caller's number was known before the call
+    history: list[Conversation]  # the customer's latest other conversations the agent may see
+
+
+def screen_pops(*, user: User, tasks: list[RoutingTask]) -> dict[int, ScreenPop]:
+    calls = calls_for_tasks([task.pk for task in tasks if task.channel_kind == "phone"])
+    pops: dict[int, ScreenPop] = {}
+    for task in tasks:
+        call = calls.get(task.pk)
+        if call is None:
+            continue
+        customer = task.conversation.customer
+        history = (
+            conversations_visible_to(user)
+            .filter(customer=customer)
+            .exclude(pk=task.conversation_id)
+            .select_related("channel")
+            .order_by("-last_message_at", "-pk")
+        )
+        pops[task.pk] = ScreenPop(
+            call=call,
+            new_customer=customer.created_at >= call.started_at,
+            history=list(history[:SCREEN_POP_HISTORY]),
+        )
+    return pops
 
 
 def notifications(*, user: User) -> dict[str, Any]:

@@ -148,13 +148,15 @@ def task_enqueue(
     rules: Sequence[RoutingRule] | None = None,
     needs: Sequence[dict[str, Any]] = (),
     urgency: Sequence[str] = (),
+    rank_at: datetime | None = None,
 ) -> RoutingTask | None:
     """Queue the conversation for an agent; None when it already has a live task.
 
     The first routing rule that matches moves it to its team, sets its priority and adds the skills
     it needs, before the task is ranked. `needs` are skills the channel collected itself (a phone
     menu's choice), as {"skill": id, "name": name, "level": level}; they come first, and a need marked
-    "language": true stands for the conversation's language.
+    "language": true stands for the conversation's language. `rank_at` keeps the place of a task the
+    conversation had (a call whose agent's line did not answer goes back where it stood).
     """
     rule = rule_for(conversation, rules if rules is not None else rules_load())
     if rule is not None:
@@ -179,7 +181,7 @@ def task_enqueue(
                 channel_kind=conversation.channel.kind,
                 team_id=conversation.team_id,
                 enqueued_at=now,
-                rank_at=task_rank_at(conversation, now, urgent=bool(urgency)),
+                rank_at=rank_at or task_rank_at(conversation, now, urgent=bool(urgency)),
                 needs=needs,
             )
             RoutingEvent.objects.create(

@@ -15,7 +15,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Value
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from firstring.accounts.models import UserSkill
@@ -215,13 +216,28 @@ def _needs_agent(conversation: Conversation) -> bool:
     return conversation.assignee_id is None and conversation.status == Conversation.Status.OPEN
 
 
-def _candidates(task: RoutingTask, step: int) -> QuerySet[AgentState]:
-    # One offer rings at a time (see has_room): agents with one ringing are left out here, not loaded
-    # and counted ten at a time. With the floor's offers ringing, a task that may go to anyone would
-    # otherwise walk every agent of the company in chunks for nothing.
+def _candidates(task: RoutingTask, step: int, limit: int) -> QuerySet[AgentState]:
+    # Agents with an offer ringing (one rings at a time, see has_room) or at the limit for the task's
+    # kind are left out here, not loaded and counted ten at a time: on a busy floor a task nobody can
+    # take yet would otherwise walk every agent of its team, or of the company, in chunks for nothing.
+    # The count is checked again once the agent is locked.
     ringing = RoutingTask.objects.filter(offered_to_id=OuterRef("user_id"), status=RoutingTask.Status.OFFERED)
-    agents = AgentState.objects.filter(presence=AgentState.Presence.AVAILABLE, user__is_active=True).exclude(
-        Exists(ringing)
+    held = (
+        Conversation.objects.filter(
+            assignee_id=OuterRef("user_id"),
+            status=Conversation.Status.OPEN,
+            channel__kind=task.channel_kind,
+        )
+        .order_by()
+        .values("assignee_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    agents = (
+        AgentState.objects.filter(presence=AgentState.Presence.AVAILABLE, user__is_active=True)
+        .exclude(Exists(ringing))
+        .annotate(held=Coalesce(Subquery(held), 0))
+        .filter(held__lt=limit)
     )
     if task.team_id is not None and step < 3:
         agents = agents.filter(user__teams=task.team_id)
@@ -239,16 +255,15 @@ def _offer_to_best_agent(task: RoutingTask, step: int, now: datetime) -> Offer |
     limit = capacity(task)
     # A call blocks new live work (chats, calls) while it lasts, whatever the capacity says.
     live = get_kind(task.channel_kind).live
-    candidates = _candidates(task, step)
+    candidates = _candidates(task, step, limit)
     start = 0
     while True:
         chunk = list(candidates[start : start + _AGENTS_PER_QUERY])
         if not chunk:
             return None
-        loads = agent_loads(state.user_id for state in chunk)
         engaged = agents_engaged([state.user_id for state in chunk]) if live else set()
         for state in chunk:
-            if state.user_id in engaged or not has_room(loads[state.user_id], task.channel_kind, limit):
+            if state.user_id in engaged:
                 continue
             # Lock the agent, then count again: another router may have offered them work meanwhile.
             locked = (

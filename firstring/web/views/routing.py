@@ -26,7 +26,10 @@ TEMPLATE = "web/routing_bar.html"
 def _bar(request: HttpRequest, part: str = "bar") -> HttpResponse:
     if not is_htmx(request):
         return redirect("web:inbox")
-    return render(request, f"{TEMPLATE}#{part}", selectors.routing_bar(user=signed_in_user(request)))
+    user = signed_in_user(request)
+    # The offers alone ring on the path from a customer's message to the agent's screen.
+    context = selectors.routing_offers(user=user) if part == "offers" else selectors.routing_bar(user=user)
+    return render(request, f"{TEMPLATE}#{part}", context)
 
 
 @require_GET
