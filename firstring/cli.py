@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import os
 import signal
 import subprocess
@@ -46,14 +47,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "firstring.settings")
-    worker: subprocess.Popen[bytes] | None = None
+    workers: list[subprocess.Popen[bytes]] = []
     if not args.no_worker:
         env = dict(os.environ)
         if os.environ.get("FIRSTRING_CHANNEL_LAYER", "memory") == "memory" and args.workers == 1:
             # The worker's live updates (offers, deliveries) reach the agents' websockets through us.
             host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host  # noqa: S104
             env.setdefault("FIRSTRING_LIVE_FORWARD_URL", f"http://{host}:{args.port}/internal/live/")
-        worker = subprocess.Popen([sys.executable, "-m", "firstring", "worker"], env=env)
+        # One worker per queue, so that a reply to a customer never waits behind analysis.
+        workers = [
+            subprocess.Popen([sys.executable, "-m", "firstring", "worker", "--queue", queue], env=env)  # noqa: S603
+            for queue in ("default", "outbox")
+        ]
     # uvicorn re-raises SIGTERM after its graceful shutdown; as SystemExit it runs the finally below,
     # which stops the worker instead of leaving it orphaned.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
@@ -68,8 +73,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
             ws_max_size=1 << 20,
         )
     finally:
-        if worker is not None and worker.poll() is None:
+        running = [worker for worker in workers if worker.poll() is None]
+        for worker in running:
             worker.send_signal(signal.SIGTERM)
+        for worker in running:
             try:
                 worker.wait(timeout=10)
             except subprocess.TimeoutExpired:
@@ -91,7 +98,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     _django()
     from django.core.management import call_command
 
-    call_command("firstring_worker", batch=args.batch)
+    call_command("firstring_worker", batch=args.batch, queues=args.queues)
     return 0
 
 
@@ -174,6 +181,16 @@ def cmd_listen(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sip(args: argparse.Namespace) -> int:
+    _django()
+    from firstring.voice.phone.sip.endpoint import run_endpoint
+
+    run_endpoint(
+        host=args.host, port=args.port, media_host=args.media_host, allow=args.allow, seconds=args.seconds
+    )
+    return 0
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "firstring.settings")
     from django.core.management import execute_from_command_line
@@ -204,6 +221,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_serve)
     p = sub.add_parser("worker", help="Run background tasks.")
     p.add_argument("--batch", action="store_true", help="Exit once the queue is empty.")
+    p.add_argument(
+        "--queue",
+        action="append",
+        dest="queues",
+        metavar="NAME",
+        help="Serve only this queue: default (analysis, routing, periodic jobs) or outbox (replies). "
+        "Repeat for several; all by default.",
+    )
     p.set_defaults(func=cmd_worker)
     p = sub.add_parser("demo", help="Load demo data.")
     p.add_argument("--conversations", type=int, default=300)
@@ -236,6 +261,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--source", action="append", help="A source slug; repeat for several (default: all).")
     p.add_argument("--seconds", type=float, default=None, help="Stop after this long.")
     p.set_defaults(func=cmd_listen)
+    p = sub.add_parser(
+        "sip", help="Run the self-hosted SIP endpoint (UDP) for the phone numbers until stopped."
+    )
+    p.add_argument("--host", default=os.environ.get("FIRSTRING_SIP_HOST", "127.0.0.1"))
+    p.add_argument("--port", type=int, default=int(os.environ.get("FIRSTRING_SIP_PORT", "5060")))
+    p.add_argument(
+        "--media-host", default=None, help="The address RTP is bound to and offered (default: --host)."
+    )
+    p.add_argument(
+        "--allow",
+        type=ipaddress.ip_network,
+        action="append",
+        default=[],
+        help="A network SIP may come from (a trunk's, the PBX's), e.g. 203.0.113.0/24; repeat. Default: any.",
+    )
+    p.add_argument("--seconds", type=float, default=None, help="Stop after this long.")
+    p.set_defaults(func=cmd_sip)
     p = sub.add_parser("bench", help="Run a benchmark; prints one JSON object as its last line.")
     p.add_argument("name")
     p.add_argument("rest", nargs=argparse.REMAINDER)

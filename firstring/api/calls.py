@@ -40,6 +40,7 @@ class CallOut(Schema):
     started_at: datetime
     answered_at: datetime | None
     ended_at: datetime | None
+    callback_requested_at: datetime | None
     wait_seconds: int
     talk_seconds: int
     hold_seconds: int

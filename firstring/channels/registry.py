@@ -48,6 +48,9 @@ class ChannelKind:
     # Called after commit with (event, routing task id) when the router offers ("offered") one of the
     # kind's tasks or an agent accepts it ("accepted"): a call is bridged to the agent who accepted.
     on_routing: Callable[[str, int], None] | None = None
+    # Called after commit with the escalation's id when a conversation of the kind is escalated: a call
+    # being talked brings the manager into it.
+    on_escalation: Callable[[int], None] | None = None
     # What to set up for one saved channel (its own webhook URLs …), shown under setup_help (plain text).
     setup_details: Callable[[Channel], str] | None = None
     # Why a reply through the channel to the identity is refused now ("" when it is not): a number that
@@ -101,6 +104,13 @@ def routing_hook(kind: str, event: str, task_id: int) -> None:
     hook = get_kind(kind).on_routing
     if hook is not None:
         hook(event, task_id)
+
+
+def escalation_hook(kind: str, escalation_id: int) -> None:
+    """Tell the kind's plug-in that one of its conversations was escalated (see ChannelKind.on_escalation)."""
+    hook = get_kind(kind).on_escalation
+    if hook is not None:
+        hook(escalation_id)
 
 
 def agents_engaged(user_ids: Collection[int]) -> set[int]:

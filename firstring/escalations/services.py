@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from firstring.accounts.access import require_manager
 from firstring.accounts.models import User
+from firstring.channels.registry import escalation_hook
 from firstring.conversations.models import Conversation
 from firstring.conversations.services import conversation_assign, conversation_set_escalated
 from firstring.escalations.models import Escalation, Lesson
@@ -86,6 +87,9 @@ def escalation_raise(
                 conversation=conversation, escalated=True, actor=raised_by, reason=reason
             )
             _ask(escalation, target, f"{raised_by.display_name} escalated")
+            kind, escalation_id = conversation.channel.kind, escalation.pk
+            # The channel's plug-in joins in (a live call brings the manager into it).
+            transaction.on_commit(lambda: escalation_hook(kind, escalation_id))
     except IntegrityError:
         raise Conflict("this conversation is escalated already") from None
     return escalation

@@ -14,17 +14,23 @@ from firstring.customers.identities import InvalidIdentity, normalize_phone
 from firstring.lib.errors import InvalidInput
 from firstring.voice.menu import menu_validate
 from firstring.voice.models import AgentLine, Call, CallEvent, PhoneMenu
+from firstring.voice.phone.sip.message import SipParseError, parse_uri
 
 
 class AgentLineForm(forms.ModelForm):
     class Meta:
         model = AgentLine
-        fields = ("user", "number", "client")
+        fields = ("user", "number", "client", "sip_uri")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if not data.get("number") and not data.get("client"):
-            raise ValidationError("Give the agent a phone number or a softphone identity.")
+        if not data.get("number") and not data.get("client") and not data.get("sip_uri"):
+            raise ValidationError("Give the agent a phone number, a softphone identity or a SIP address.")
+        if data.get("sip_uri"):
+            try:
+                parse_uri(data["sip_uri"])
+            except SipParseError as error:
+                raise ValidationError({"sip_uri": str(error)}) from None
         if data.get("number"):
             try:
                 data["number"] = normalize_phone(data["number"])
@@ -36,7 +42,7 @@ class AgentLineForm(forms.ModelForm):
 @admin.register(AgentLine)
 class AgentLineAdmin(admin.ModelAdmin):
     form = AgentLineForm
-    list_display = ("user", "number", "client")
+    list_display = ("user", "number", "client", "sip_uri")
 
 
 class PhoneMenuForm(forms.ModelForm):

@@ -25,6 +25,15 @@ class CallGateway(Protocol):
         """Connect the waiting caller to the agent's line (their phone or softphone rings)."""
         ...
 
+    def call_back(self, *, call: Call, agent: User, line: AgentLine) -> str:
+        """Ring the agent's line, and when they answer, the caller's number; the agent's leg id."""
+        ...
+
+    def conference(self, *, call: Call, leg: str, manager: User, line: AgentLine) -> None:
+        """Move the bridged call (its dialled `leg` and the leg that dialled it) into the conference named
+        `call.conference`, and ring the manager's line into it."""
+        ...
+
 
 _GATEWAYS: dict[str, CallGateway] = {}
 

@@ -23,14 +23,19 @@ class PhoneMenu(models.Model):
 
 
 class AgentLine(models.Model):
-    """Where an agent's calls ring: a phone number, or a softphone client identity."""
+    """Where an agent's calls ring: a number or softphone identity (Twilio), or a SIP URI (SIP endpoint)."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="phone_line")
     number = models.CharField(max_length=32, blank=True, help_text="E.164, e.g. +12025550123")
     client = models.CharField(max_length=100, blank=True, help_text="A softphone (Twilio Client) identity")
+    sip_uri = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Where the SIP endpoint rings the agent, e.g. sip:ann@10.0.0.5:5060",
+    )
 
     def __str__(self) -> str:
-        return f"{self.user}: {self.number or self.client}"
+        return f"{self.user}: {self.number or self.client or self.sip_uri}"
 
 
 class Call(models.Model):
@@ -46,6 +51,8 @@ class Call(models.Model):
         CONNECTING = "connecting", "Ringing an agent"
         IN_PROGRESS = "in_progress", "Talking"
         VOICEMAIL = "voicemail", "Leaving a message"
+        # The caller hung up asking to be called back; their routing task keeps its place in line.
+        CALLBACK = "callback", "Waiting to be called back"
         ENDED = "ended", "Ended"
 
     class Outcome(models.TextChoices):
@@ -89,6 +96,10 @@ class Call(models.Model):
     transcript = models.TextField(blank=True)
     notes = models.TextField(blank=True)
     disposition = models.CharField(max_length=64, blank=True)
+    # Set when the caller asked to be called back: the call is then rung back, agent first.
+    callback_requested_at = models.DateTimeField(null=True, blank=True)
+    # The conference the call moved into when a manager was brought in (escalation); empty before.
+    conference = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ("-started_at", "-id")
@@ -98,6 +109,8 @@ class Call(models.Model):
         indexes = [
             models.Index(fields=["started_at"], name="call_started"),
             models.Index(fields=["status"], name="call_live", condition=~Q(status="ended")),
+            # The measured handling time (selectors.handling_seconds), read by every turn of a queue's wait.
+            models.Index(fields=["outcome", "-ended_at"], name="call_outcome_recent"),
         ]
 
     def __str__(self) -> str:
@@ -118,6 +131,7 @@ class CallEvent(models.Model):
         ESCALATED = "escalated", "Escalated"
         TRANSFERRED = "transferred", "Transferred"
         VOICEMAIL = "voicemail", "Voicemail"
+        CALLBACK = "callback", "Callback requested"
         RECORDING = "recording", "Recording"
         ENDED = "ended", "Ended"
         COMPLETED = "completed", "Completed"

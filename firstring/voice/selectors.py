@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from django.db.models import Avg, Count, Q, QuerySet
+from django.conf import settings
+from django.db.models import Aggregate, Avg, Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
+from firstring.insights.rollup import RollupRows
 from firstring.routing.models import AgentState, RoutingTask
 from firstring.voice.erlang import Staffing, agents_needed
-from firstring.voice.models import Call
+from firstring.voice.models import Call, CallEvent
 
 # Until calls were measured, a handling time to promise waits from.
 DEFAULT_AHT_SECONDS = 180
@@ -57,6 +60,15 @@ def queue_position(call: Call) -> Position:
     return Position(position=ahead + 1, expected_wait_seconds=round((ahead + 1) * aht / free))
 
 
+def calls_for_tasks(task_ids: Collection[int]) -> dict[int, Call]:
+    """The calls waiting behind these routing tasks (on the line or for a callback), by task id."""
+    calls = Call.objects.filter(
+        routing_task_id__in=task_ids,
+        status__in=[Call.Status.QUEUED, Call.Status.CALLBACK, Call.Status.CONNECTING],
+    )
+    return {call.routing_task_id: call for call in calls if call.routing_task_id is not None}
+
+
 def agents_on_calls(user_ids: Collection[int]) -> set[int]:
     """The agents among `user_ids` on a call now: ringing through to them, or talking."""
     return set(
@@ -67,7 +79,13 @@ def agents_on_calls(user_ids: Collection[int]) -> set[int]:
 
 
 def call_log(*, since: datetime | None = None, limit: int = 200) -> QuerySet[Call]:
-    calls = Call.objects.select_related("agent", "conversation__customer").order_by("-started_at", "-id")
+    calls = (
+        Call.objects.select_related("agent", "conversation__customer")
+        .annotate(
+            escalated=Exists(CallEvent.objects.filter(call=OuterRef("pk"), kind=CallEvent.Kind.ESCALATED))
+        )
+        .order_by("-started_at", "-id")
+    )
     if since is not None:
         calls = calls.filter(started_at__gte=since)
     return calls[:limit]
@@ -86,9 +104,56 @@ class CallMetrics:
     target_seconds: int
     abandonment_rate: float | None
     aht_seconds: float  # average talk + hold time of answered calls
-    callbacks_kept: float | None  # share of voicemails whose conversation got an agent's reply
+    callbacks: int  # promises to call back: voicemails, and callers who asked to be called back
+    callbacks_kept: float | None  # share of those kept: a voicemail answered, a caller reached again
     arrivals_per_hour: float
     staffing: Staffing | None
+
+
+def ended_calls(since: datetime, until: datetime) -> QuerySet[Call]:
+    """The calls the figures count: those that started in [since, until) and are over."""
+    return Call.objects.filter(started_at__gte=since, started_at__lt=until, status=Call.Status.ENDED)
+
+
+def call_counts(*, target_seconds: int) -> dict[str, Aggregate]:
+    """What the phone page and the dashboards' rollup count of calls, defined once.
+
+    Offered: reached the queue for a person. Answered within the target: waited at most
+    `target_seconds`. `answer_seconds`: the waits of the answered calls, whose mean is the ASA.
+    """
+    answered = Q(outcome=Call.Outcome.COMPLETED)
+    return {
+        "offered": Count("pk", filter=Q(queued_at__isnull=False)),
+        "answered": Count("pk", filter=answered),
+        "abandoned": Count("pk", filter=Q(outcome=Call.Outcome.ABANDONED)),
+        "in_target": Count("pk", filter=answered & Q(wait_seconds__lte=target_seconds)),
+        "answer_seconds": Sum("wait_seconds", filter=answered),
+    }
+
+
+def call_rollup_rows(start: datetime, end: datetime) -> RollupRows:
+    """The dashboards' rollup source (registered with `insights.rollup`): the calls of [start, end),
+    per channel, their conversation's team and main topic, at FIRSTRING_CALL_TARGET_SECONDS."""
+    counts = call_counts(target_seconds=settings.FIRSTRING_CALL_TARGET_SECONDS)
+    rows: list[Any] = list(
+        ended_calls(start, end)
+        .values("channel_id", "conversation__team_id", "conversation__insight__topic_id")
+        .annotate(**counts)
+        .order_by()
+    )
+    return [
+        (
+            (r["channel_id"], r["conversation__team_id"], r["conversation__insight__topic_id"]),
+            {
+                "calls_offered": r["offered"],
+                "calls_answered": r["answered"],
+                "calls_abandoned": r["abandoned"],
+                "calls_in_target": r["in_target"],
+                "answer_seconds": r["answer_seconds"] or 0,
+            },
+        )
+        for r in rows
+    ]
 
 
 def call_metrics(
@@ -101,24 +166,25 @@ def call_metrics(
     """The call-centre figures of the ended calls that started in [since, until) (default: the last 24 h)."""
     until = until or timezone.now()
     since = since or until - timedelta(hours=24)
-    calls = Call.objects.filter(started_at__gte=since, started_at__lt=until, status=Call.Status.ENDED)
+    calls = ended_calls(since, until)
     counts = calls.aggregate(
-        answered=Count("pk", filter=Q(outcome=Call.Outcome.COMPLETED)),
-        abandoned=Count("pk", filter=Q(outcome=Call.Outcome.ABANDONED)),
+        **call_counts(target_seconds=target_seconds),
         voicemail=Count("pk", filter=Q(outcome=Call.Outcome.VOICEMAIL)),
         self_service=Count("pk", filter=Q(outcome=Call.Outcome.SELF_SERVICE)),
-        queued=Count("pk", filter=Q(queued_at__isnull=False)),
-        in_target=Count("pk", filter=Q(outcome=Call.Outcome.COMPLETED, wait_seconds__lte=target_seconds)),
-        asa=Avg("wait_seconds", filter=Q(outcome=Call.Outcome.COMPLETED)),
         talk=Avg("talk_seconds", filter=Q(outcome=Call.Outcome.COMPLETED)),
         hold=Avg("hold_seconds", filter=Q(outcome=Call.Outcome.COMPLETED)),
+        called_back=Count("pk", filter=Q(callback_requested_at__isnull=False)),
+        called_back_kept=Count(
+            "pk", filter=Q(callback_requested_at__isnull=False, outcome=Call.Outcome.COMPLETED)
+        ),
     )
-    queued = counts["queued"]
+    queued = counts["offered"]
     # A voicemail is a promise to call back: kept when an agent answered its conversation.
     voicemails = list(
         calls.filter(outcome=Call.Outcome.VOICEMAIL).values_list("conversation__first_response_at", flat=True)
     )
-    kept = sum(1 for replied in voicemails if replied is not None)
+    kept = sum(1 for replied in voicemails if replied is not None) + counts["called_back_kept"]
+    promises = len(voicemails) + counts["called_back"]
     hours = max((until - since).total_seconds() / 3600, 1 / 60)
     aht = float((counts["talk"] or 0) + (counts["hold"] or 0))
     arrivals = queued / hours
@@ -139,12 +205,13 @@ def call_metrics(
         abandoned=counts["abandoned"],
         voicemail=counts["voicemail"],
         self_service=counts["self_service"],
-        asa_seconds=float(counts["asa"] or 0),
+        asa_seconds=(counts["answer_seconds"] or 0) / counts["answered"] if counts["answered"] else 0.0,
         service_level=counts["in_target"] / queued if queued else None,
         target_seconds=target_seconds,
         abandonment_rate=counts["abandoned"] / queued if queued else None,
         aht_seconds=aht,
-        callbacks_kept=kept / len(voicemails) if voicemails else None,
+        callbacks=promises,
+        callbacks_kept=kept / promises if promises else None,
         arrivals_per_hour=arrivals,
         staffing=staffing,
     )

@@ -23,6 +23,8 @@ from firstring.conversations.services import (
     receive_message,
 )
 from firstring.customers.identities import IdentityClaim, InvalidIdentity, normalize_phone
+from firstring.escalations.models import Escalation
+from firstring.insights.rollup import rollup_mark_stale
 from firstring.knowledge.selectors import article_short_answer, live_public_article_ids
 from firstring.lib.errors import Forbidden, InvalidInput, NotFound
 from firstring.routing.models import RoutingTask
@@ -37,7 +39,15 @@ from firstring.voice.models import AgentLine, Call, CallEvent, PhoneMenu
 
 logger = logging.getLogger(__name__)
 
-LIVE = (Call.Status.MENU, Call.Status.QUEUED, Call.Status.CONNECTING, Call.Status.IN_PROGRESS)
+LIVE = (
+    Call.Status.MENU,
+    Call.Status.QUEUED,
+    Call.Status.CALLBACK,
+    Call.Status.CONNECTING,
+    Call.Status.IN_PROGRESS,
+)
+# Where a call waits for its agent: on the line, or hung up to be called back.
+WAITING = (Call.Status.QUEUED, Call.Status.CALLBACK)
 
 
 def _event(call: Call, kind: str, at: datetime, **data: Any) -> None:
@@ -64,12 +74,16 @@ def phone_menu_set(*, channel: Channel, definition: object) -> PhoneMenu:
         stored.definition = menu
         stored.updated_at = timezone.now()
         stored.save(update_fields=["definition", "updated_at"])
+    channel.phone_menu = stored  # what phone_menu_for reads from this instance from now on
     return stored
 
 
 def phone_menu_for(channel: Channel) -> dict[str, Any]:
-    stored = PhoneMenu.objects.filter(channel=channel).values_list("definition", flat=True).first()
-    return stored or DEFAULT_MENU
+    """The number's menu, or the default; read once per Channel instance (a webhook asks several times)."""
+    try:
+        return channel.phone_menu.definition or DEFAULT_MENU
+    except PhoneMenu.DoesNotExist:
+        return DEFAULT_MENU
 
 
 def _caller_claim(caller: str, external_id: str) -> IdentityClaim:
@@ -154,12 +168,12 @@ def call_menu_input(*, call: Call, step: int, digits: str = "", speech: str = ""
     A replayed answer (its step is past) changes nothing and returns where the call is now.
     """
     now = timezone.now()
+    menu = phone_menu_for(call.channel)  # from the caller's Channel, which may hold it already
     with transaction.atomic():
         call = _locked(call)
         current = int(call.menu_state.get("step", 0))
         if call.status != Call.Status.MENU or step != current:
             return Step(state=call.menu_state)
-        menu = phone_menu_for(call.channel)
         result = menu_next(menu, call.menu_state, digits=digits, speech=speech)
         call.menu_state = result.state
         call.menu_path = [
@@ -271,7 +285,7 @@ def on_routing(event: str, task_id: int) -> None:
     if event == "offered" and task.offered_to_id is not None:
         with transaction.atomic():
             call = _locked(call)
-            if call.status == Call.Status.QUEUED:
+            if call.status in WAITING:
                 _event(call, CallEvent.Kind.OFFERED, now, agent=task.offered_to_id)
         return
     if event == "accepted" and task.status == RoutingTask.Status.ASSIGNED:
@@ -282,44 +296,154 @@ def on_routing(event: str, task_id: int) -> None:
 
 
 def call_bridge(*, call: Call, agent: User) -> Call:
-    """The agent took the call: ask the gateway to ring their line. A failure puts the caller back in line."""
+    """The agent took the call: ask the gateway to ring their line. A failure puts the caller back in line.
+
+    A caller waiting for a callback is rung back: the agent's line first, then the caller's.
+    """
     now = timezone.now()
     with transaction.atomic():
         call = _locked(call)
-        if call.status != Call.Status.QUEUED:
+        if call.status not in WAITING:
             return call
+        callback = call.status == Call.Status.CALLBACK
         call.status = Call.Status.CONNECTING
         call.agent = agent
         call.save(update_fields=["status", "agent"])
     line = AgentLine.objects.filter(user=agent).first()
+    extra: dict[str, Any] = {}
     try:
-        if line is None or not (line.number or line.client):
+        if line is None or not (line.number or line.client or line.sip_uri):
             raise GatewayError(f"{agent.email} has no phone line to ring")
-        gateway_for(call.provider).bridge(call=call, agent=agent, line=line)
+        gateway = gateway_for(call.provider)
+        if callback:
+            extra = {"callback": True, "leg": gateway.call_back(call=call, agent=agent, line=line)}
+        else:
+            gateway.bridge(call=call, agent=agent, line=line)
     except GatewayError as error:
         logger.warning("bridging call %s to %s failed: %s", call.external_id, agent.email, error)
         return call_requeue(call=call, reason=str(error))
     with transaction.atomic():
         call = _locked(call)
-        _event(call, CallEvent.Kind.TRANSFERRED, now, to="agent", agent=agent.pk)
+        _event(call, CallEvent.Kind.TRANSFERRED, now, to="agent", agent=agent.pk, **extra)
     return call
 
 
-def call_requeue(*, call: Call, reason: str) -> Call:
-    """The agent's line did not take the call: it waits again, first in line, for the next agent."""
+def call_ring_caller(*, call: Call) -> Call:
+    """The agent answered a callback's call to their line: the caller's number is dialled next."""
     now = timezone.now()
     with transaction.atomic():
         call = _locked(call)
-        if call.status not in (Call.Status.CONNECTING, Call.Status.QUEUED):
+        if call.status != Call.Status.CONNECTING or call.callback_requested_at is None:
+            return call
+        last = call.events.order_by("-at", "-id").values_list("kind", "data").first()
+        if last is not None and last[0] == CallEvent.Kind.TRANSFERRED and last[1].get("to") == "caller":
+            return call  # a redelivered webhook
+        _event(call, CallEvent.Kind.TRANSFERRED, now, to="caller", number=call.caller)
+    return call
+
+
+def call_callback_request(*, call: Call) -> Call:
+    """The waiting caller asked to be called back: they hang up, and their routing task keeps its place.
+
+    Only a caller with a number can be rung back; otherwise, and when the call has moved on, nothing changes.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        call = _locked(call)
+        if call.status != Call.Status.QUEUED or not call.caller.startswith("+"):
+            return call
+        call.status = Call.Status.CALLBACK
+        call.callback_requested_at = now
+        call.wait_seconds = _seconds(call.queued_at, now)
+        call.save(update_fields=["status", "callback_requested_at", "wait_seconds"])
+        _event(call, CallEvent.Kind.CALLBACK, now, number=call.caller, wait_seconds=call.wait_seconds)
+    return call
+
+
+def on_escalation(escalation_id: int) -> None:
+    """The registry's hook, after an escalation of a phone conversation is stored: a call being talked
+    now brings the manager in (one click for the agent: the escalation they raise does both)."""
+    escalation = Escalation.objects.select_related("manager").filter(pk=escalation_id).first()
+    if escalation is None or escalation.manager is None:
+        return
+    call = Call.objects.filter(
+        conversation_id=escalation.conversation_id, status=Call.Status.IN_PROGRESS
+    ).first()
+    if call is not None:
+        call_conference_manager(call=call, escalation=escalation)
+
+
+def call_conference_manager(*, call: Call, escalation: Escalation) -> Call:
+    """Move the live call into a conference and ring the escalation's manager into it (the gateway's
+    `conference`). A manager without a line, or a provider that refuses, leaves the call as it was and
+    the escalation standing; the ESCALATED event says why."""
+    manager = escalation.manager
+    assert manager is not None
+    now = timezone.now()
+    line = AgentLine.objects.filter(user=manager).first()
+    with transaction.atomic():
+        call = _locked(call)
+        if call.status != Call.Status.IN_PROGRESS:
+            return call
+        leg = _answered_leg(call)
+        problem = ""
+        if call.conference:
+            problem = "the call is in a conference already"
+        elif not leg:
+            problem = "the gateway did not say which leg answered"
+        elif line is None or not (line.number or line.client or line.sip_uri):
+            problem = f"{manager.email} has no phone line to ring"
+        else:
+            # Stored before the gateway moves the legs: the provider asks what comes next at once.
+            call.conference = f"firstring-call-{call.pk}"
+            call.save(update_fields=["conference"])
+    if not problem:
+        assert line is not None
+        try:
+            gateway_for(call.provider).conference(call=call, leg=leg, manager=manager, line=line)
+        except GatewayError as error:
+            problem = str(error)
+            Call.objects.filter(pk=call.pk).update(conference="")
+    with transaction.atomic():
+        call = _locked(call)
+        data: dict[str, Any] = {"manager": manager.pk, "escalation": escalation.pk}
+        if problem:
+            logger.warning("bringing %s into call %s failed: %s", manager.email, call.external_id, problem)
+            data["failed"] = problem[:200]
+        else:
+            data["conference"] = call.conference
+        _event(call, CallEvent.Kind.ESCALATED, now, **data)
+    return call
+
+
+def _answered_leg(call: Call) -> str:
+    """The provider's id of the leg dialled when the call was answered (the agent's, or the caller's)."""
+    data = call.events.filter(kind=CallEvent.Kind.ANSWERED).order_by("-at", "-id").values("data").first()
+    return str(data["data"].get("leg", "")) if data else ""
+
+
+def call_requeue(*, call: Call, reason: str) -> Call:
+    """The agent's line did not take the call: it waits again, in the place it had, for the next agent
+    (a callback too: it is rung back when the next agent accepts)."""
+    now = timezone.now()
+    with transaction.atomic():
+        call = _locked(call)
+        if call.status not in (Call.Status.CONNECTING, *WAITING):
             return call
         _event(call, CallEvent.Kind.QUEUED, now, again=True, reason=reason[:200])
-        call.status = Call.Status.QUEUED
+        call.status = Call.Status.CALLBACK if call.callback_requested_at else Call.Status.QUEUED
         call.agent = None
         call.save(update_fields=["status", "agent"])
         conversation = call.conversation
         if conversation.assignee_id is not None:
             conversation = conversation_assign(conversation=conversation, assignee=None, actor=None)
-        task = task_enqueue(conversation=conversation, needs=_needs(call, Queue(label=call.queue)))
+        # Where it stood, needing what it needed.
+        previous = call.routing_task
+        task = task_enqueue(
+            conversation=conversation,
+            needs=previous.needs if previous is not None else _needs(call, Queue(label=call.queue)),
+            rank_at=previous.rank_at if previous is not None else None,
+        )
         if task is not None:
             call.routing_task = task
             call.save(update_fields=["routing_task"])
@@ -328,8 +452,12 @@ def call_requeue(*, call: Call, reason: str) -> Call:
     return call
 
 
-def call_answered(*, call: Call, at: datetime | None = None) -> Call:
-    """The agent picked up: the caller's wait ends and the talk begins."""
+def call_answered(*, call: Call, at: datetime | None = None, leg: str = "") -> Call:
+    """The dialled line picked up (the agent's; on a callback, the caller's): the talk begins.
+
+    `leg` is the provider's id of that line, which an escalation moves into a conference. A callback's
+    wait is the time the caller held before hanging up, measured when they asked.
+    """
     at = at or timezone.now()
     with transaction.atomic():
         call = _locked(call)
@@ -337,9 +465,17 @@ def call_answered(*, call: Call, at: datetime | None = None) -> Call:
             return call
         call.status = Call.Status.IN_PROGRESS
         call.answered_at = at
-        call.wait_seconds = _seconds(call.queued_at, at)
+        if call.callback_requested_at is None:
+            call.wait_seconds = _seconds(call.queued_at, at)
         call.save(update_fields=["status", "answered_at", "wait_seconds"])
-        _event(call, CallEvent.Kind.ANSWERED, at, agent=call.agent_id, wait_seconds=call.wait_seconds)
+        _event(
+            call,
+            CallEvent.Kind.ANSWERED,
+            at,
+            agent=call.agent_id,
+            wait_seconds=call.wait_seconds,
+            leg=leg[:64],
+        )
     return call
 
 
@@ -351,14 +487,6 @@ def call_held(*, call: Call, seconds: int, at: datetime | None = None) -> Call:
         call.hold_seconds += max(0, seconds)
         call.save(update_fields=["hold_seconds"])
         _event(call, CallEvent.Kind.HELD, at, seconds=seconds)
-    return call
-
-
-def call_escalated(*, call: Call, manager: User, at: datetime | None = None) -> Call:
-    at = at or timezone.now()
-    with transaction.atomic():
-        call = _locked(call)
-        _event(call, CallEvent.Kind.ESCALATED, at, manager=manager.pk)
     return call
 
 
@@ -388,7 +516,12 @@ def call_ended(
         if call.status == Call.Status.ENDED:
             return call
         previous = call.status
-        if previous == Call.Status.IN_PROGRESS:
+        if previous == Call.Status.CALLBACK:
+            return call  # the caller hung up to be called back: the call goes on as a callback
+        if previous == Call.Status.CONNECTING and call.callback_requested_at is not None:
+            # Rung back, the caller did not pick up: the callback was not kept.
+            call.outcome = Call.Outcome.FAILED
+        elif previous == Call.Status.IN_PROGRESS:
             call.outcome = Call.Outcome.COMPLETED
             call.talk_seconds = talk_seconds if talk_seconds is not None else _seconds(call.answered_at, at)
         elif previous in (Call.Status.QUEUED, Call.Status.CONNECTING):
@@ -407,6 +540,7 @@ def call_ended(
             update_fields=["status", "outcome", "end_reason", "ended_at", "talk_seconds", "wait_seconds"]
         )
         _event(call, CallEvent.Kind.ENDED, at, reason=reason[:64], was=previous)
+        rollup_mark_stale(days={timezone.localdate(call.started_at)})
         if call.outcome == Call.Outcome.COMPLETED:
             _event(call, CallEvent.Kind.COMPLETED, at, talk_seconds=call.talk_seconds)
         elif call.outcome == Call.Outcome.ABANDONED:

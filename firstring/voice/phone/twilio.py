@@ -5,7 +5,9 @@ The documented sequence for one inbound call, each a form POST signed with X-Twi
   incoming     the number's voice URL (CallSid, From, To, CallStatus=ringing): greeting and menu <Gather>
   menu?step=N  the <Gather> action (Digits or SpeechResult), or the <Redirect> after it when the caller
                said nothing: the next prompt, an answer, or <Enqueue> for a person
-  wait         the <Enqueue> waitUrl, requested while the caller waits: position and expected wait
+  wait         the <Enqueue> waitUrl, requested again each time its TwiML ends while the caller waits:
+               position and expected wait, hold message and music, inside a <Gather> for the callback key
+  callback     that <Gather>'s action (Digits): * asks for a callback, and the caller <Leave>s the queue
   left         the <Enqueue> action when the caller leaves the queue (QueueResult: hangup, leave …)
   connect      where the REST API redirects the call when an agent accepts: <Dial> to their line
   agent        the dialled line's status callback (answered): the caller's wait ends
@@ -14,6 +16,14 @@ The documented sequence for one inbound call, each a form POST signed with X-Twi
   survey       that <Gather>'s action (Digits): the caller's score, taken by the surveys app
   recording, transcription   a voicemail's recording and transcription callbacks
   status       the call's status callback (CallStatus completed, busy, failed, no-answer, canceled)
+
+A callback, when an agent accepts it: the REST API calls the agent's line (Calls.json), then
+  ring-back        that call's Url, fetched when the agent answers: <Dial> to the caller's number
+  ring-back-status that call's status callback: a line that did not answer puts the callback back in line
+  agent, dialed    as above, for the caller's leg and the agent's <Dial>
+Escalation on a live call: the REST API redirects the dialled leg to `conference`, the other leg's <Dial>
+ends and its action (`dialed`) joins it to the same <Conference>, and the manager's line is called into it.
+Hooks about a call other than the caller's leg name it in the (signed) query: ?call=<the caller's CallSid>.
 
 A request without a valid signature gets 403 and stores nothing; a redelivered webhook changes nothing.
 Signatures are checked and the REST client is made as for Twilio's messaging (channels/twilio): the
@@ -35,6 +45,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from twilio.base.exceptions import TwilioException
 from twilio.request_validator import SIGNATURE_HEADER
+from twilio.rest import Client
 from twilio.twiml.voice_response import Dial, Enqueue, Gather, VoiceResponse
 
 from firstring.accounts.models import User
@@ -55,6 +66,8 @@ logger = logging.getLogger(__name__)
 
 PROVIDER = "twilio"
 VOICEMAIL_MAX_SECONDS = 120
+CALLBACK_KEY = "*"
+FINAL_STATUSES = ("completed", "busy", "failed", "no-answer", "canceled")
 
 
 def hook_url(channel: Channel, name: str, **query: object) -> str:
@@ -79,11 +92,68 @@ class TwilioGateway:
         """Take the caller out of the queue: Twilio fetches the <Dial> to the agent from `connect`."""
         url = hook_url(call.channel, "connect", agent=agent.pk)
         try:
-            rest_client(call.channel).calls(call.external_id).update(url=url, method="POST")
-        except MissingCredentials as error:
-            raise GatewayError(str(error)) from error
+            _rest(call.channel).calls(call.external_id).update(url=url, method="POST")
         except (TwilioException, OSError) as error:
             raise GatewayError(f"Twilio refused to redirect the call: {error}") from error
+
+    def call_back(self, *, call: Call, agent: User, line: AgentLine) -> str:
+        """Call the agent's line from the number; when they answer, `ring-back` dials the caller."""
+        channel = call.channel
+        try:
+            created = _rest(channel).calls.create(
+                to=_address(line),
+                from_=_number(channel),
+                url=hook_url(channel, "ring-back", call=call.external_id),
+                method="POST",
+                status_callback=hook_url(channel, "ring-back-status", call=call.external_id),
+                status_callback_method="POST",
+                timeout=_ring_seconds(channel),
+            )
+        except (TwilioException, OSError) as error:
+            raise GatewayError(f"Twilio refused to call the agent: {error}") from error
+        return str(created.sid)
+
+    def conference(self, *, call: Call, leg: str, manager: User, line: AgentLine) -> None:
+        """Call the manager's line into the conference, then redirect the dialled leg into it (the
+        dialling leg follows from `dialed`). A manager's call Twilio refuses moves nothing."""
+        channel = call.channel
+        client = _rest(channel)
+        try:
+            client.calls.create(
+                to=_address(line),
+                from_=_number(channel),
+                url=hook_url(channel, "conference", call=call.external_id, manager=manager.pk),
+                method="POST",
+                timeout=_ring_seconds(channel),
+            )
+            client.calls(leg).update(
+                url=hook_url(channel, "conference", call=call.external_id), method="POST"
+            )
+        except (TwilioException, OSError) as error:
+            raise GatewayError(f"Twilio refused to move the call into a conference: {error}") from error
+
+
+def _rest(channel: Channel) -> Client:
+    try:
+        return rest_client(channel)
+    except MissingCredentials as error:
+        raise GatewayError(str(error)) from error
+
+
+def _number(channel: Channel) -> str:
+    """The number calls are placed from: the channel's own."""
+    number = str(channel.config.get("number") or "")
+    if not number:
+        raise GatewayError(f"channel {channel.slug} has no number to call from (config number)")
+    return number
+
+
+def _address(line: AgentLine) -> str:
+    return line.number or f"client:{line.client}"
+
+
+def _ring_seconds(channel: Channel) -> int:
+    return _int(str(channel.config.get("ring_seconds", 20))) or 20
 
 
 def _twiml(response: VoiceResponse) -> HttpResponse:
@@ -108,7 +178,10 @@ def _signed(view: View) -> Callable[[HttpRequest, str], HttpResponse]:
     @csrf_exempt
     @require_POST
     def wrapped(request: HttpRequest, slug: str) -> HttpResponse:
-        channel = Channel.objects.filter(slug=slug, kind="phone", enabled=True).first()
+        # With its menu: the TwiML of most webhooks reads it.
+        channel = (
+            Channel.objects.filter(slug=slug, kind="phone", enabled=True).select_related("phone_menu").first()
+        )
         try:
             if channel is None or not signature_valid(request, channel):
                 logger.warning("Twilio voice webhook for %r refused: no valid %s", slug, SIGNATURE_HEADER)
@@ -134,7 +207,12 @@ def _signed(view: View) -> Callable[[HttpRequest, str], HttpResponse]:
 
 
 def _call(request: HttpRequest, channel: Channel, param: str = "CallSid") -> Call | None:
-    return Call.objects.filter(channel=channel, external_id=request.POST.get(param, "")).first()
+    """The call a webhook is about: named in our own signed query (?call=), else by Twilio's `param`."""
+    sid = request.GET.get("call") or request.POST.get(param, "")
+    call = Call.objects.filter(channel=channel, external_id=sid).first()
+    if call is not None:
+        call.channel = channel  # the one loaded with its menu, not a second query
+    return call
 
 
 def _language(call: Call) -> str:
@@ -223,6 +301,7 @@ def menu(request: HttpRequest, channel: Channel) -> HttpResponse:
         speech=request.POST.get("SpeechResult", ""),
     )
     call.refresh_from_db()
+    call.channel = channel
     return _twiml(_menu_twiml(call, step))
 
 
@@ -240,17 +319,41 @@ def wait(request: HttpRequest, channel: Channel) -> HttpResponse:
         return _twiml(response)
     where = queue_position(call)
     minutes = max(1, round(where.expected_wait_seconds / 60))
+    # The whole turn is one <Gather>, so the callback key is heard whenever it is pressed; when the turn
+    # ends, Twilio requests this URL again and the caller hears where they stand now.
+    gather = Gather(
+        input="dtmf", num_digits=1, timeout=1, action=hook_url(channel, "callback"), method="POST"
+    )
     _say(
-        response,
+        gather,
         f"You are number {where.position} in line. The expected wait is about "
         f"{minutes} minute{'s' if minutes != 1 else ''}.",
         language,
     )
+    if call.caller.startswith("+"):
+        _say(gather, "To be called back without losing your place in line, press star.", language)
+    if channel.config.get("hold_message"):
+        _say(gather, str(channel.config["hold_message"]), language)
     music = channel.config.get("hold_music_url")
     if music:
-        response.play(str(music))
+        gather.play(str(music))
     else:
-        response.pause(length=15)
+        gather.pause(length=15)
+    response.append(gather)
+    return _twiml(response)
+
+
+@_signed
+def callback(request: HttpRequest, channel: Channel) -> HttpResponse:
+    call = _call(request, channel)
+    response = VoiceResponse()
+    if call is not None and request.POST.get("Digits", "") == CALLBACK_KEY:
+        call = services.call_callback_request(call=call)
+    if call is not None and call.status == Call.Status.CALLBACK:
+        response.leave()  # the <Enqueue> action (`left`) says goodbye
+        return _twiml(response)
+    # Any other key, or a caller who cannot be rung back: keep waiting.
+    response.redirect(hook_url(channel, "wait"), method="POST")
     return _twiml(response)
 
 
@@ -264,6 +367,13 @@ def left(request: HttpRequest, channel: Channel) -> HttpResponse:
         return _twiml(response)
     if result == "hangup":
         services.call_ended(call=call, reason="caller hung up in the queue")
+    elif result == "leave" and call.status == Call.Status.CALLBACK:
+        _say(
+            response,
+            "Thank you. We will call you back on this number when it is your turn. Goodbye.",
+            _language(call),
+        )
+        response.hangup()
     elif result == "leave":
         services.call_voicemail(call=call, reason="waited too long")
         response.say("Nobody can take your call right now. Please leave a message after the tone.")
@@ -298,7 +408,7 @@ def connect(request: HttpRequest, channel: Channel) -> HttpResponse:
     dial = Dial(
         action=hook_url(channel, "dialed"),
         method="POST",
-        timeout=_int(str(channel.config.get("ring_seconds", 20))) or 20,
+        timeout=_ring_seconds(channel),
         caller_id=call.caller if call.caller.startswith("+") else None,
     )
     callback = {
@@ -318,8 +428,70 @@ def connect(request: HttpRequest, channel: Channel) -> HttpResponse:
 def agent(request: HttpRequest, channel: Channel) -> HttpResponse:
     call = _call(request, channel, "ParentCallSid")
     if call is not None and request.POST.get("CallStatus") in ("in-progress", "answered"):
-        services.call_answered(call=call)
+        services.call_answered(call=call, leg=request.POST["CallSid"])
     return HttpResponse(status=204)
+
+
+@_signed
+def ring_back(request: HttpRequest, channel: Channel) -> HttpResponse:
+    """The agent answered the callback's call to their line: now the caller's number rings."""
+    call = _call(request, channel)
+    response = VoiceResponse()
+    if call is None or call.status != Call.Status.CONNECTING or call.callback_requested_at is None:
+        response.say("Sorry, this callback is no longer waiting.")
+        response.hangup()
+        return _twiml(response)
+    services.call_ring_caller(call=call)
+    response.say("Calling the customer back.")
+    dial = Dial(
+        action=hook_url(channel, "dialed", call=call.external_id),
+        method="POST",
+        timeout=_ring_seconds(channel),
+        caller_id=str(channel.config.get("number") or "") or None,
+    )
+    dial.number(
+        call.caller,
+        status_callback_event="answered",
+        status_callback=hook_url(channel, "agent", call=call.external_id),
+        status_callback_method="POST",
+    )
+    response.append(dial)
+    return _twiml(response)
+
+
+@_signed
+def ring_back_status(request: HttpRequest, channel: Channel) -> HttpResponse:
+    """The status callback of the agent's leg of a callback."""
+    call = _call(request, channel)
+    state = request.POST.get("CallStatus", "")
+    if call is not None and state == "completed":
+        services.call_ended(call=call, reason="completed")
+    elif call is not None and state in FINAL_STATUSES:
+        # The agent's line did not answer: the callback waits for the next agent.
+        services.call_requeue(call=call, reason=f"the agent's line said {state}")
+    return HttpResponse(status=204)
+
+
+@_signed
+def conference(request: HttpRequest, channel: Channel) -> HttpResponse:
+    """A leg joins the call's conference: the caller, the agent, or the manager brought in."""
+    call = _call(request, channel)
+    response = VoiceResponse()
+    if call is None or not call.conference or call.status != Call.Status.IN_PROGRESS:
+        response.say("Sorry, this call has ended.")
+        response.hangup()
+        return _twiml(response)
+    if request.GET.get("manager"):
+        response.say("Joining the call with the customer and the agent.")
+    return _twiml(_join_conference(response, call))
+
+
+def _join_conference(response: VoiceResponse, call: Call) -> VoiceResponse:
+    dial = Dial()
+    # Anyone may leave: the others go on talking, and the call ends with its last leg.
+    dial.conference(call.conference, start_conference_on_enter=True, end_conference_on_exit=False, beep=True)
+    response.append(dial)
+    return response
 
 
 @_signed
@@ -330,18 +502,28 @@ def dialed(request: HttpRequest, channel: Channel) -> HttpResponse:
         response.hangup()
         return _twiml(response)
     outcome = request.POST.get("DialCallStatus", "")
+    if call.conference and call.status == Call.Status.IN_PROGRESS:
+        # An escalation moved the dialled leg into the conference: this leg joins it.
+        return _twiml(_join_conference(response, call))
+    callback = call.callback_requested_at is not None
     if outcome == "completed" or call.status == Call.Status.IN_PROGRESS:
         services.call_ended(
             call=call, reason="completed", talk_seconds=_int(request.POST.get("DialCallDuration"))
         )
-        # The agent hung up and the caller is still on the line: ask how it went, one key.
-        question = survey_question(channel=channel, conversation_id=call.conversation_id)
+        # The agent hung up and the caller is still on the line: ask how it went, one key. (On a
+        # callback the line left is the agent's.)
+        question = "" if callback else survey_question(channel=channel, conversation_id=call.conversation_id)
         if question:
             gather = Gather(
                 input="dtmf", num_digits=1, timeout=8, action=hook_url(channel, "survey"), method="POST"
             )
             gather.say(question)
             response.append(gather)
+        response.hangup()
+        return _twiml(response)
+    if callback:
+        services.call_ended(call=call, reason=f"callback: the customer's line said {outcome or 'nothing'}")
+        response.say("The customer did not answer. The callback is closed.")
         response.hangup()
         return _twiml(response)
     call = services.call_requeue(call=call, reason=f"the agent's line said {outcome or 'nothing'}")
@@ -370,9 +552,6 @@ def survey(request: HttpRequest, channel: Channel) -> HttpResponse:
     response.say("Thank you for your feedback. Goodbye." if taken else "Goodbye.")
     response.hangup()
     return _twiml(response)
-
-
-FINAL_STATUSES = ("completed", "busy", "failed", "no-answer", "canceled")
 
 
 @_signed
@@ -429,9 +608,13 @@ HOOKS: dict[str, Callable[[HttpRequest, str], HttpResponse]] = {
     "incoming": incoming,
     "menu": menu,
     "wait": wait,
+    "callback": callback,
     "left": left,
     "connect": connect,
     "agent": agent,
+    "ring-back": ring_back,
+    "ring-back-status": ring_back_status,
+    "conference": conference,
     "dialed": dialed,
     "survey": survey,
     "status": status,

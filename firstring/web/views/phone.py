@@ -9,9 +9,12 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from firstring.accounts.access import require_manager
+from firstring.accounts.access import require_manager, signed_in_user
 from firstring.accounts.models import User
-from firstring.lib.errors import InvalidInput
+from firstring.conversations.access import conversation_get_for_user
+from firstring.lib.errors import InvalidInput, NotFound
+from firstring.voice.models import Call
+from firstring.voice.phone.sip.recordings import recording_path
 from firstring.voice.selectors import call_log, call_metrics
 from firstring.web.errors import agent_view
 
@@ -43,3 +46,17 @@ def phone(request: HttpRequest) -> HttpResponse:
         "level": level,
     }
     return render(request, "web/phone.html", context)
+
+
+@require_GET
+@agent_view
+def call_recording(request: HttpRequest, call_id: int) -> HttpResponse:
+    """A voicemail the SIP endpoint recorded, for staff who may see the call's conversation."""
+    conversation_id = Call.objects.filter(pk=call_id).values_list("conversation_id", flat=True).first()
+    if conversation_id is None:
+        raise NotFound("no such call")
+    conversation_get_for_user(signed_in_user(request), conversation_id)
+    path = recording_path(call_id)
+    if not path.exists():
+        raise NotFound("the call has no recording here")
+    return HttpResponse(path.read_bytes(), content_type="audio/wav")  # at most 120 s: about 1 MB

@@ -1,0 +1,243 @@
+"""Calls through the self-hosted SIP endpoint, driven by sipp on loopback: the endpoint runs in a thread
+of the test process on the test database, sipp plays the caller (`caller_keys.xml`) and the agent's
+phone (`sipp -sn uas`). Nothing of ours is mocked."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from django.test import Client
+
+from firstring.accounts.models import Skill, Team, User, UserSkill
+from firstring.channels.models import Channel
+from firstring.conversations.models import Message
+from firstring.escalations.services import escalation_raise
+from firstring.lib.net import free_udp_port
+from firstring.routing.models import RoutingTask
+from firstring.routing.services import offer_accept, presence_set, route_waiting
+from firstring.surveys.models import SurveyAnswer, SurveyRequest
+from firstring.voice.models import AgentLine, Call
+from firstring.voice.phone.sip.endpoint import Endpoint
+from firstring.voice.services import phone_menu_set
+from tests.voice.conftest import MENU
+from tests.voice.sip_peers import SCENARIOS, finished, require_sipp, sip_endpoint, sipp
+
+NUMBER = "+12025550100"
+
+
+@pytest.fixture
+def sip_phone(
+    request: pytest.FixtureRequest,
+    transactional_db: None,
+    settings: Any,
+    tmp_path_factory: Any,
+    support_team: Team,
+    billing_team: Team,
+) -> Channel:
+    """The number the endpoint answers; a test may add to its config by indirect parametrisation."""
+    settings.VAR_DIR = tmp_path_factory.getbasetemp() / "sip-var"  # prompts rendered once per session
+    Skill.objects.create(kind=Skill.Kind.TOPIC, name="Invoices")
+    config = {"number": NUMBER, "ring_seconds": 5, **getattr(request, "param", {})}
+    channel = Channel.objects.create(
+        kind="phone", slug="sip-line", name="SIP line", team=support_team, config=config
+    )
+    phone_menu_set(channel=channel, definition=MENU)
+    return channel
+
+
+@pytest.fixture
+def endpoint(sip_phone: Channel) -> Iterator[Endpoint]:
+    require_sipp()
+    with sip_endpoint() as running:
+        yield running
+
+
+def until(condition: Callable[[], Any], seconds: float = 20) -> Any:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError("timed out waiting")
+
+
+def caller(endpoint: Endpoint, cwd: Path, *, digit: str, hold_ms: int) -> Any:
+    host, port = endpoint.server.address
+    return sipp(
+        require_sipp(),
+        f"{host}:{port}",
+        "-sf", str(SCENARIOS / "caller_keys.xml"),
+        "-s", NUMBER,
+        "-key", "digit", digit,
+        "-d", str(hold_ms),
+        "-m", "1",
+        cwd=cwd,
+    )  # fmt: skip
+
+
+def kinds(call: Call) -> list[str]:
+    return list(call.events.values_list("kind", flat=True))
+
+
+def test_a_caller_presses_keys_waits_and_is_bridged_to_the_agents_sip_phone(
+    endpoint: Endpoint, billing_agent: User, tmp_path: Path
+) -> None:
+    UserSkill.objects.create(user=billing_agent, skill=Skill.objects.get(name="Invoices"), level=2)
+    agent_port = free_udp_port()
+    AgentLine.objects.create(user=billing_agent, sip_uri=f"sip:bo@127.0.0.1:{agent_port}")
+    phone = sipp(require_sipp(), "-sn", "uas", "-m", "1", cwd=tmp_path, port=agent_port)
+    customer = caller(endpoint, tmp_path, digit="1", hold_ms=7000)
+
+    call = until(lambda: Call.objects.filter(status=Call.Status.QUEUED).first())
+    assert call.provider == "sip" and call.caller == "+14155550123" and call.number_called == NUMBER
+    assert [step["chose"] for step in call.menu_path] == ["es", "Billing"]
+    assert call.language == "es"
+    presence_set(user=billing_agent, presence="available")
+    route_waiting()
+    task = RoutingTask.objects.get(pk=call.routing_task_id)
+    assert task.offered_to_id == billing_agent.pk
+    offer_accept(task=task, agent=billing_agent)
+
+    until(lambda: Call.objects.filter(pk=call.pk, status=Call.Status.IN_PROGRESS).exists())
+    finished(customer, tmp_path)
+    finished(phone, tmp_path)
+    call = until(lambda: Call.objects.filter(pk=call.pk, status=Call.Status.ENDED).first())
+    assert call.outcome == Call.Outcome.COMPLETED and call.agent == billing_agent
+    assert kinds(call) == [
+        "incoming", "menu_input", "menu_input", "queued", "offered", "transferred", "answered", "ended",
+        "completed",
+    ]  # fmt: skip
+    assert call.conversation.channel.slug == "sip-line"
+
+
+def test_an_escalation_rings_the_manager_into_a_three_party_call(
+    endpoint: Endpoint, billing_agent: User, manager: User, tmp_path: Path
+) -> None:
+    UserSkill.objects.create(user=billing_agent, skill=Skill.objects.get(name="Invoices"), level=2)
+    agent_port, manager_port = free_udp_port(), free_udp_port()
+    AgentLine.objects.create(user=billing_agent, sip_uri=f"sip:bo@127.0.0.1:{agent_port}")
+    AgentLine.objects.create(user=manager, sip_uri=f"sip:boss@127.0.0.1:{manager_port}")
+    phones = [
+        sipp(require_sipp(), "-sn", "uas", "-m", "1", cwd=tmp_path, port=port)
+        for port in (agent_port, manager_port)
+    ]
+    customer = caller(endpoint, tmp_path, digit="1", hold_ms=9000)
+    call = until(lambda: Call.objects.filter(status=Call.Status.QUEUED).first())
+    presence_set(user=billing_agent, presence="available")
+    route_waiting()
+    offer_accept(task=RoutingTask.objects.get(pk=call.routing_task_id), agent=billing_agent)
+    until(lambda: Call.objects.filter(pk=call.pk, status=Call.Status.IN_PROGRESS).exists())
+
+    # The agent's one-click escalation on the call's conversation.
+    escalation_raise(
+        conversation=call.conversation, raised_by=billing_agent, reason="wants a refund", manager=manager
+    )
+    talking = until(lambda: endpoint.talking.get(call.external_id))
+    until(lambda: [person.role for person in talking.staff] == ["agent", "manager"])
+    assert talking.mixer is not None  # three parties: each hears the other two mixed
+
+    finished(customer, tmp_path)
+    for phone in phones:
+        finished(phone, tmp_path)  # the caller's hang-up hung up both our legs
+    call = until(lambda: Call.objects.filter(pk=call.pk, status=Call.Status.ENDED).first())
+    assert call.outcome == Call.Outcome.COMPLETED
+    escalated = call.events.get(kind="escalated").data
+    assert escalated["manager"] == manager.pk and "failed" not in escalated
+
+
+def test_the_caller_rates_the_call_with_a_key_after_the_agent_hangs_up(
+    endpoint: Endpoint, billing_agent: User, tmp_path: Path
+) -> None:
+    UserSkill.objects.create(user=billing_agent, skill=Skill.objects.get(name="Invoices"), level=2)
+    agent_port = free_udp_port()
+    AgentLine.objects.create(user=billing_agent, sip_uri=f"sip:bo@127.0.0.1:{agent_port}")
+    scenario = str(SCENARIOS / "agent_hangs_up.xml")
+    phone = sipp(require_sipp(), "-sf", scenario, "-d", "1000", "-m", "1", cwd=tmp_path, port=agent_port)
+    host, port = endpoint.server.address
+    customer = sipp(
+        require_sipp(),
+        f"{host}:{port}",
+        "-sf", str(SCENARIOS / "caller_survey.xml"),
+        "-s", NUMBER,
+        "-key", "digit", "1",
+        "-key", "survey", "4",
+        "-d", "9000",  # the agent answers at about 4 s and hangs up a second later
+        "-m", "1",
+        cwd=tmp_path,
+    )  # fmt: skip
+    call = until(lambda: Call.objects.filter(status=Call.Status.QUEUED).first())
+    presence_set(user=billing_agent, presence="available")
+    route_waiting()
+    offer_accept(task=RoutingTask.objects.get(pk=call.routing_task_id), agent=billing_agent)
+
+    finished(phone, tmp_path)
+    finished(customer, tmp_path)  # it pressed 4 and we hung up
+    call.refresh_from_db()
+    assert call.outcome == Call.Outcome.COMPLETED and call.end_reason == "completed"
+    answer = SurveyAnswer.objects.get()
+    assert (answer.score, answer.agent) == (4, billing_agent)
+    assert SurveyRequest.objects.get().conversation_id == call.conversation_id
+
+
+def test_an_agent_whose_sip_phone_does_not_answer_puts_the_caller_back_in_line(
+    endpoint: Endpoint, billing_agent: User, tmp_path: Path
+) -> None:
+    UserSkill.objects.create(user=billing_agent, skill=Skill.objects.get(name="Invoices"), level=2)
+    AgentLine.objects.create(user=billing_agent, sip_uri=f"sip:bo@127.0.0.1:{free_udp_port()}")  # nobody
+    customer = caller(endpoint, tmp_path, digit="1", hold_ms=12_000)
+    call = until(lambda: Call.objects.filter(status=Call.Status.QUEUED).first())
+    presence_set(user=billing_agent, presence="available")
+    route_waiting()
+    offer_accept(task=RoutingTask.objects.get(pk=call.routing_task_id), agent=billing_agent)
+
+    requeued = until(lambda: call.events.filter(kind="queued", data__again=True).first(), seconds=15)
+    assert "no answer within 5 s" in requeued.data["reason"]
+    call.refresh_from_db()
+    assert call.status == Call.Status.QUEUED and call.agent is None
+    finished(customer, tmp_path)
+    call = until(lambda: Call.objects.filter(pk=call.pk, status=Call.Status.ENDED).first())
+    assert call.outcome == Call.Outcome.ABANDONED
+
+
+@pytest.mark.parametrize("sip_phone", [{"voicemail_after_seconds": 1}], indirect=True)
+def test_a_caller_who_waits_too_long_leaves_a_voicemail_that_staff_can_play(
+    endpoint: Endpoint, tmp_path: Path, agent: User, client: Client
+) -> None:
+    customer = caller(endpoint, tmp_path, digit="0", hold_ms=9000)
+    finished(customer, tmp_path)
+    # The recording is kept as the caller hangs up; its message follows.
+    message = until(lambda: Message.objects.filter(text="Voicemail (no transcript).").first())
+    call = until(
+        lambda: Call.objects.filter(status=Call.Status.ENDED, recording_url__endswith=".wav").first()
+    )
+    assert call.outcome == Call.Outcome.VOICEMAIL and message.conversation_id == call.conversation_id
+    assert call.events.get(kind="voicemail").data == {"reason": "waited too long"}
+
+    path = urlsplit(call.recording_url).path
+    assert path == f"/phone/calls/{call.pk}/recording.wav"
+    assert client.get(path).status_code == 302  # to the sign-in page
+    client.force_login(agent)
+    recording = client.get(path)
+    assert recording.status_code == 200 and recording["Content-Type"] == "audio/wav"
+    assert recording.content[:4] == b"RIFF" and recording.content[8:12] == b"WAVE"
+    assert client.get(f"/phone/calls/{call.pk + 1}/recording.wav").status_code == 404
+
+
+def test_a_caller_who_hangs_up_in_the_queue_has_abandoned_with_their_wait(
+    endpoint: Endpoint, tmp_path: Path
+) -> None:
+    customer = caller(endpoint, tmp_path, digit="0", hold_ms=2500)
+    finished(customer, tmp_path)
+    call = until(lambda: Call.objects.filter(status=Call.Status.ENDED).first())
+    assert call.outcome == Call.Outcome.ABANDONED and call.end_reason == "caller hung up in the queue"
+    assert call.menu_path[-1]["chose"] == "agent"
+    assert 2 <= call.wait_seconds <= 4
+    abandoned = call.events.get(kind="abandoned")
+    assert abandoned.data == {"wait_seconds": call.wait_seconds}
+    assert RoutingTask.objects.get(pk=call.routing_task_id).status == RoutingTask.Status.CANCELLED
