@@ -23,3 +23,24 @@ def current_user(request: Any) -> User:
     user = request.auth
     assert isinstance(user, User)
     return user
+
+
+class Anonymous:
+    """Nobody signed in: a public read."""
+
+
+ANONYMOUS = Anonymous()
+
+
+def public_read(request: HttpRequest) -> Anonymous | None:
+    """A read open to anyone without a token; a request that sends a token must send a valid one (401)."""
+    return None if "Authorization" in request.headers else ANONYMOUS
+
+
+# Public reads: a staff token sees more, no token sees what the public pages show.
+READ_AUTH = [TokenAuth(), public_read]
+
+
+def staff_user(request: Any) -> User | None:
+    """The staff user behind the request's token, or None for a public read."""
+    return request.auth if isinstance(request.auth, User) else None

@@ -182,6 +182,7 @@ def load_posts(*, center: Any, posts: int, texts: list[str], seed: int) -> dict[
     """Members, threads, posts and the visible threads' search entries, by bulk inserts."""
     from firstring.accounts.models import User
     from firstring.community.models import Member, Post, Thread, ThreadSearchEntry
+    from firstring.community.services import category_default
     from firstring.community.spam import fingerprint
     from firstring.customers.models import Customer
     from firstring.knowledge.markdown import markdown_to_text, render_markdown
@@ -198,6 +199,7 @@ def load_posts(*, center: Any, posts: int, texts: list[str], seed: int) -> dict[
         batch_size=2000,
     )
     member_ids = [m.pk for m in members]
+    category = category_default(help_center=center)
     thread_rows: list[tuple[Any, ...]] = []
     post_rows: list[tuple[Any, ...]] = []
     entry_rows: list[tuple[Any, ...]] = []
@@ -235,7 +237,7 @@ def load_posts(*, center: Any, posts: int, texts: list[str], seed: int) -> dict[
             accepted.append((thread_id, answers[0]))
         thread_rows.append(
             (
-                thread_id, center.pk, "question", "en", title, asker, None, len(answers),
+                thread_id, center.pk, category.pk, "question", "en", title, asker, None, len(answers),
                 now if hidden_thread else None, created, created + timedelta(minutes=len(parts) * 7),
             )
         )  # fmt: skip
@@ -245,7 +247,8 @@ def load_posts(*, center: Any, posts: int, texts: list[str], seed: int) -> dict[
     bulk_load(
         Thread,
         [
-            "id", "help_center_id", "kind", "language", "title", "author_member_id", "author_user_id",
+            "id", "help_center_id", "category_id", "kind", "language", "title", "author_member_id",
+            "author_user_id",
             "answer_count", "hidden_at", "created_at", "last_activity_at",
         ],
         thread_rows,

@@ -50,12 +50,34 @@ class Member(models.Model):
         return self.banned_at is not None
 
 
+class Category(models.Model):
+    """A topic area of one help center's community; every thread is in exactly one."""
+
+    help_center = models.ForeignKey(HelpCenter, on_delete=models.CASCADE, related_name="community_categories")
+    slug = models.SlugField(max_length=80)
+    name = models.CharField(max_length=120)
+    description = models.CharField(max_length=300, blank=True)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ("position", "name", "id")
+        verbose_name_plural = "categories"
+        constraints = [
+            models.UniqueConstraint(fields=["help_center", "slug"], name="community_category_unique_slug")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Thread(models.Model):
     class Kind(models.TextChoices):
         QUESTION = "question", "Question"
         ANNOUNCEMENT = "announcement", "Announcement"
 
     help_center = models.ForeignKey(HelpCenter, on_delete=models.CASCADE, related_name="community_threads")
+    # Of the same help center (checked by the services that set it); a category with threads stays.
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="threads")
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.QUESTION)
     language = models.CharField(max_length=16)
     title = models.CharField(max_length=200)
@@ -93,6 +115,9 @@ class Thread(models.Model):
                 fields=["help_center", "hidden_at", "-last_activity_at"], name="community_thread_list"
             ),
             models.Index(fields=["kind", "answer_count", "created_at"], name="community_thread_unanswered"),
+            models.Index(
+                fields=["category", "hidden_at", "-last_activity_at"], name="community_thread_category"
+            ),
         ]
 
     def __str__(self) -> str:

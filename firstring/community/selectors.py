@@ -8,14 +8,16 @@ from typing import Any
 
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import TruncDate
+from django.urls import reverse
 from django.utils import timezone
 
-from firstring.community.models import Member, Post, PostInsight, Thread, Vote
+from firstring.community.models import Category, Member, Post, PostInsight, Thread, Vote
 from firstring.conversations.models import Conversation, Message
 from firstring.customers.models import Identity
 from firstring.customers.services import customer_resolve
 from firstring.knowledge.markdown import render_markdown
 from firstring.knowledge.models import HelpCenter
+from firstring.knowledge.selectors import SitemapEntry
 from firstring.lib.anonymise import anonymise, scrub
 from firstring.lib.errors import NotFound
 
@@ -28,21 +30,96 @@ def _check_id(value: int, what: str) -> None:
         raise NotFound(f"no such {what}")
 
 
-def threads_for_visitor(
-    *, help_center: HelpCenter, unanswered: bool = False, limit: int = PAGE
-) -> list[Thread]:
-    threads = Thread.objects.filter(help_center=help_center, hidden_at__isnull=True)
+def categories(*, help_center: HelpCenter) -> list[Category]:
+    """The help center's community categories in their order, with their visible threads counted."""
+    return list(
+        Category.objects.filter(help_center=help_center)
+        .annotate(thread_count=Count("threads", filter=Q(threads__hidden_at__isnull=True)))
+        .order_by("position", "name", "id")
+    )
+
+
+def category_get(*, help_center: HelpCenter, slug: str) -> Category:
+    category = Category.objects.filter(help_center=help_center, slug=slug).first()
+    if category is None:
+        raise NotFound("no such category")
+    return category
+
+
+def thread_rows(
+    *,
+    help_center: HelpCenter | None,
+    category: Category | None = None,
+    unanswered: bool = False,
+    include_hidden: bool = False,
+) -> QuerySet[Thread]:
+    """Threads to list, unordered; hidden (and merged) ones only when `include_hidden` (staff)."""
+    threads = Thread.objects.select_related("help_center", "author_member", "author_user", "category")
+    if help_center is not None:
+        threads = threads.filter(help_center=help_center)
+    if not include_hidden:
+        threads = threads.filter(hidden_at__isnull=True)
+    if category is not None:
+        threads = threads.filter(category=category)
     if unanswered:
         threads = threads.filter(kind=Thread.Kind.QUESTION, answer_count=0)
-    return list(
-        threads.select_related("author_member", "author_user").order_by("-last_activity_at", "-id")[:limit]
+    return threads
+
+
+def threads_for_visitor(
+    *,
+    help_center: HelpCenter,
+    category: Category | None = None,
+    unanswered: bool = False,
+    limit: int = PAGE,
+) -> list[Thread]:
+    threads = thread_rows(help_center=help_center, category=category, unanswered=unanswered)
+    return list(threads.order_by("-last_activity_at", "-id")[:limit])
+
+
+def thread_for_reader(*, thread_id: int, include_hidden: bool) -> Thread:
+    """A thread of any help center for the API: a hidden one only for staff who ask for it."""
+    _check_id(thread_id, "thread")
+    rows = Thread.objects.select_related("help_center", "category", "author_member", "author_user")
+    if not include_hidden:
+        rows = rows.filter(hidden_at__isnull=True)
+    thread = rows.filter(pk=thread_id).first()
+    if thread is None:
+        raise NotFound("no such thread")
+    return thread
+
+
+# A sitemap holds at most 50,000 addresses; the articles and the most recently active threads share them.
+SITEMAP_THREADS = 40_000
+
+
+def sitemap_threads(help_center: HelpCenter) -> list[SitemapEntry]:
+    """The help center's visible threads for its sitemap (never a hidden or merged one), newest first."""
+    rows = (
+        Thread.objects.filter(help_center=help_center, hidden_at__isnull=True, merged_into__isnull=True)
+        .order_by("-last_activity_at", "-id")
+        .values_list("pk", "language", "last_activity_at")[:SITEMAP_THREADS]
     )
+    return [
+        SitemapEntry(
+            path=reverse(
+                "community:thread",
+                kwargs={"prefix": help_center.prefix, "lang": language, "thread_id": pk},
+            ),
+            lastmod=at,
+        )
+        for pk, language, at in rows
+    ]
 
 
 def thread_for_visitor(*, help_center: HelpCenter, thread_id: int) -> Thread:
     """A visible thread of this help center; a hidden or another center's thread is not found."""
     _check_id(thread_id, "thread")
-    thread = Thread.objects.filter(pk=thread_id, help_center=help_center, hidden_at__isnull=True).first()
+    thread = (
+        Thread.objects.select_related("category")
+        .filter(pk=thread_id, help_center=help_center, hidden_at__isnull=True)
+        .first()
+    )
     if thread is None:
         raise NotFound("no such thread")
     return thread
@@ -122,7 +199,9 @@ def moderation_queue(*, limit: int = 100) -> list[QueueItem]:
 
 def thread_for_staff(*, thread_id: int) -> Thread:
     _check_id(thread_id, "thread")
-    thread = Thread.objects.select_related("help_center", "conversation").filter(pk=thread_id).first()
+    thread = (
+        Thread.objects.select_related("help_center", "conversation", "category").filter(pk=thread_id).first()
+    )
     if thread is None:
         raise NotFound("no such thread")
     return thread

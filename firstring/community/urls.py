@@ -8,6 +8,7 @@ app_name = "community"
 urlpatterns = [
     path("community/", views.index, name="index"),
     path("community/ask/", views.ask, name="ask"),
+    path("community/c/<slug:slug>/", views.category, name="category"),
     path("community/t/<int:thread_id>/", views.thread, name="thread"),
     path("community/t/<int:thread_id>/answer/", views.answer, name="answer"),
     path("community/t/<int:thread_id>/accept/<int:post_id>/", views.accept, name="accept"),

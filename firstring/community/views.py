@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from firstring.community import selectors
-from firstring.community.models import Member, Thread
+from firstring.community.models import Category, Member, Thread
 from firstring.community.services import (
     answer_accept,
     answer_create,
@@ -50,6 +50,7 @@ class EmailForm(forms.Form):
 
 
 class ThreadForm(forms.Form):
+    category = forms.SlugField(max_length=80, required=False)
     title = forms.CharField(max_length=200, min_length=5)
     body = forms.CharField(max_length=20_000, strip=False, widget=forms.Textarea)
 
@@ -118,9 +119,32 @@ def _thread_url(center: HelpCenter, lang: str, thread_id: int) -> str:
 @require_GET
 @community_view
 def index(request: HttpRequest, center: HelpCenter, lang: str, member: Member | None) -> HttpResponse:
+    return _thread_list(request, center, lang, member, category=None)
+
+
+@require_GET
+@community_view
+def category(
+    request: HttpRequest, center: HelpCenter, lang: str, member: Member | None, slug: str
+) -> HttpResponse:
+    found = selectors.category_get(help_center=center, slug=slug)
+    return _thread_list(request, center, lang, member, category=found)
+
+
+def _thread_list(
+    request: HttpRequest, center: HelpCenter, lang: str, member: Member | None, category: Category | None
+) -> HttpResponse:
     unanswered = request.GET.get("show") == "unanswered"
-    threads = selectors.threads_for_visitor(help_center=center, unanswered=unanswered)
-    context = _context(center, lang, member, threads=threads, unanswered=unanswered, form=ThreadForm())
+    threads = selectors.threads_for_visitor(help_center=center, category=category, unanswered=unanswered)
+    context = _context(
+        center,
+        lang,
+        member,
+        threads=threads,
+        unanswered=unanswered,
+        category=category,
+        categories=selectors.categories(help_center=center),
+    )
     return render(request, "community/index.html", context)
 
 
@@ -128,7 +152,14 @@ def index(request: HttpRequest, center: HelpCenter, lang: str, member: Member | 
 @community_view
 def ask(request: HttpRequest, center: HelpCenter, lang: str, member: Member | None) -> HttpResponse:
     if request.method == "GET":
-        return render(request, "community/ask.html", _context(center, lang, member, form=ThreadForm()))
+        context = _context(
+            center,
+            lang,
+            member,
+            categories=selectors.categories(help_center=center),
+            chosen=request.GET.get("category", ""),
+        )
+        return render(request, "community/ask.html", context)
     data = _valid(ThreadForm(request.POST))
     thread = thread_create(
         help_center=center,
@@ -136,6 +167,9 @@ def ask(request: HttpRequest, center: HelpCenter, lang: str, member: Member | No
         title=data["title"],
         body=data["body"],
         language=lang,
+        category=selectors.category_get(help_center=center, slug=data["category"])
+        if data["category"]
+        else None,
     )
     if thread.is_hidden:
         messages.info(request, _("Thanks. Your question waits for a moderator before it is shown."))

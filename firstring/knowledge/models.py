@@ -14,6 +14,8 @@ from firstring.channels.models import Channel
 COLOR_VALIDATOR = RegexValidator(r"^#[0-9a-fA-F]{6}$", "A colour is #rrggbb.")
 LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
 LANGUAGE_VALIDATOR = RegexValidator(LANGUAGE_RE, "A language code such as en or pt-br.")
+# A help center's own host name: lower case, dotted, no port (never an IP address or a single label).
+DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 # Paths the rest of the application serves; a help center may not take one as its prefix.
 RESERVED_PREFIXES = frozenset(
     {"api", "admin", "accounts", "channels", "conversations", "customers", "routing", "static", "media",
@@ -39,7 +41,9 @@ class HelpCenter(models.Model):
     )
     primary_color = models.CharField(max_length=7, default="#0550ae", validators=[COLOR_VALIDATOR])
     domain = models.CharField(
-        max_length=253, blank=True, help_text="A custom domain, for links and sitemaps."
+        max_length=253,
+        blank=True,
+        help_text="A host name of its own (help.example.com), served at its root; list it in ALLOWED_HOSTS.",
     )
     phone = models.CharField(max_length=40, blank=True, help_text="Shown first on the contact page.")
     email = models.EmailField(blank=True)
@@ -48,6 +52,14 @@ class HelpCenter(models.Model):
 
     class Meta:
         ordering = ("name",)
+        constraints = [
+            models.UniqueConstraint(
+                fields=["domain"],
+                condition=~models.Q(domain=""),
+                name="kb_helpcenter_unique_domain",
+                violation_error_message="Another help center has this domain.",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -314,3 +326,21 @@ class SearchMiss(models.Model):
 
     def __str__(self) -> str:
         return self.query
+
+
+class SuggestionOpen(models.Model):
+    """How often visitors opened an article the chat widget suggested, per day: answers that helped
+    before a human was asked, for editors."""
+
+    translation = models.ForeignKey(ArticleTranslation, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    count = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ("-day", "-count")
+        constraints = [
+            models.UniqueConstraint(fields=["translation", "day"], name="kb_suggestion_open_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.count} on {self.day}"

@@ -6,7 +6,9 @@ internal article or one that does not exist alike.
 
 from __future__ import annotations
 
+import datetime
 import difflib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,6 +65,22 @@ def languages_for(help_center: HelpCenter, language: str) -> list[str]:
 
 def _live_public() -> Q:
     return Q(published_at__isnull=False, article__visibility=Article.Visibility.PUBLIC)
+
+
+def help_center_of_channel(*, channel_id: int) -> HelpCenter | None:
+    """The help center whose contact page offers this channel (the first by name if several do)."""
+    return HelpCenter.objects.filter(contact_channels=channel_id).order_by("name", "pk").first()
+
+
+def live_public_translation(*, help_center: HelpCenter, translation_id: int) -> ArticleTranslation:
+    """A translation the public may read in this help center; a draft, internal or foreign one: NotFound."""
+    _check_id(translation_id, "article")
+    row = ArticleTranslation.objects.filter(
+        _live_public(), pk=translation_id, article__help_center=help_center
+    ).first()
+    if row is None:
+        raise NotFound("no such article")
+    return row
 
 
 def live_public_article_ids() -> set[int]:
@@ -184,6 +202,28 @@ def categories_for_visitor(
         if sections:
             views.append(CategoryView(category, category.name_in(language), sections))
     return views
+
+
+@dataclass(frozen=True)
+class SitemapEntry:
+    """A public page another app adds to the help center's sitemap: its path and when it last changed."""
+
+    path: str
+    lastmod: datetime.datetime | None
+
+
+SitemapSource = Callable[[HelpCenter], list[SitemapEntry]]
+_SITEMAP_SOURCES: list[SitemapSource] = []
+
+
+def sitemap_source_register(source: SitemapSource) -> None:
+    """Let an app below the help center (the community) list its public pages in the sitemap."""
+    if source not in _SITEMAP_SOURCES:
+        _SITEMAP_SOURCES.append(source)
+
+
+def sitemap_more(*, help_center: HelpCenter) -> list[SitemapEntry]:
+    return [entry for source in _SITEMAP_SOURCES for entry in source(help_center)]
 
 
 def sitemap_entries(*, help_center: HelpCenter) -> list[tuple[str, ArticleTranslation]]:

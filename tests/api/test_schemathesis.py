@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import zlib
+from datetime import date
 from typing import Any
 
 import pytest
@@ -24,6 +25,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from firstring.accounts.services import api_token_create
+from firstring.sla.models import BusinessCalendar, Holiday, SlaPolicy
 
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
 
@@ -64,7 +66,13 @@ def admin_token(_keep_test_connection, admin_user, receive, email_channel, suppo
     settings.MEDIA_ROOT = tmp_path  # uploaded reply attachments
     sam = receive(email="sam@example.com", phone="+12025550143", text="My parcel is late", name="Sam")
     token, raw = api_token_create(user=admin_user, name="schemathesis")
+    office = BusinessCalendar.objects.create(
+        name="Office", time_zone="Europe/Berlin", hours={"mon": [["09:00", "17:00"]]}
+    )
     EXISTING.update(
+        calendar_id=office.pk,
+        holiday_id=Holiday.objects.create(calendar=office, date=date(2026, 12, 24)).pk,
+        policy_id=SlaPolicy.objects.create(name="Office", first_response_minutes=60, calendar=office).pk,
         customer_id=sam.customer.pk,
         conversation_id=sam.conversation.pk,
         identity_id=sam.customer.identities.get(kind="phone").pk,

@@ -50,7 +50,12 @@ def test_a_visitor_on_another_site_chats_with_an_agent(
     browser, page, live_url, shop, agent, support_team, settings
 ):
     # Deliveries run as soon as they are queued, in the server (no worker runs in the browser tests).
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    settings.TASKS = {
+        "default": {
+            "BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
+            "QUEUES": settings.TASK_QUEUES,
+        }
+    }
     Channel.objects.create(
         kind="chat",
         slug="shop-chat",

@@ -6,6 +6,7 @@ from firstring.community.services.bridge import (
     thread_publish_from_conversation,
     threads_bridge_unanswered,
 )
+from firstring.community.services.categories import category_default, thread_move
 from firstring.community.services.moderation import (
     member_ban,
     member_unban,
@@ -29,6 +30,7 @@ __all__ = [
     "answer_accept",
     "answer_create",
     "article_draft_from_answer",
+    "category_default",
     "member_ban",
     "member_unban",
     "post_flag",
@@ -42,6 +44,7 @@ __all__ = [
     "thread_index_write",
     "thread_lock",
     "thread_merge",
+    "thread_move",
     "thread_publish_from_conversation",
     "thread_unlock",
     "threads_bridge_unanswered",

@@ -10,7 +10,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from firstring.accounts.models import User
-from firstring.community.models import Member, Post, Thread, ThreadSearchEntry, Vote
+from firstring.community.models import Category, Member, Post, Thread, ThreadSearchEntry, Vote
 from firstring.community.services._checks import (
     Author,
     check_rate,
@@ -18,6 +18,7 @@ from firstring.community.services._checks import (
     clean_title,
     require_member_or_staff,
 )
+from firstring.community.services.categories import category_check
 from firstring.community.spam import fingerprint, spam_reason
 from firstring.knowledge.models import HelpCenter
 from firstring.knowledge.services import vocabulary_add
@@ -76,8 +77,10 @@ def thread_create(
     body: str,
     language: str,
     kind: str = Thread.Kind.QUESTION,
+    category: Category | None = None,
 ) -> Thread:
-    """A new question (by a member or staff) or announcement (staff only), with its first post."""
+    """A new question (by a member or staff) or announcement (staff only), with its first post, in
+    `category` (of the same help center; its default category when None)."""
     member = require_member_or_staff(author)
     if kind not in Thread.Kind.values:
         raise InvalidInput("A thread is a question or an announcement.")
@@ -86,9 +89,11 @@ def thread_create(
     if language not in help_center.all_languages:
         raise InvalidInput("This help center does not speak that language.")
     title = clean_title(title)
+    category = category_check(help_center=help_center, category=category)
     with transaction.atomic():
         thread = Thread(
             help_center=help_center,
+            category=category,
             kind=kind,
             language=language,
             title=title,

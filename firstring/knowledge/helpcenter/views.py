@@ -212,12 +212,19 @@ def contact(request: HttpRequest, center: HelpCenter, lang: str) -> HttpResponse
 @require_GET
 @visitor_view
 def sitemap(request: HttpRequest, center: HelpCenter) -> HttpResponse:
-    base = f"https://{center.domain}" if center.domain else request.build_absolute_uri("/").rstrip("/")
-    entries = selectors.sitemap_entries(help_center=center)
+    # Where this was asked: the help center's own domain serves paths without its prefix (web.domains).
+    base = request.build_absolute_uri("/").rstrip("/")
+    context = {
+        "center": center,
+        "base": base,
+        "entries": selectors.sitemap_entries(help_center=center),
+        "more": selectors.sitemap_more(help_center=center),
+        "languages": center.all_languages,
+    }
     return render(
         request,
         "helpcenter/sitemap.xml",
-        {"center": center, "base": base, "entries": entries, "languages": center.all_languages},
+        context,
         content_type="application/xml; charset=utf-8",
     )
 

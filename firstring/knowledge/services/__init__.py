@@ -14,6 +14,7 @@ from firstring.knowledge.services.attachments import attachment_add
 from firstring.knowledge.services.feedback import (
     feedback_record,
     search_miss_record,
+    suggestion_open_record,
     synonym_set_delete,
     synonym_set_save,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "feedback_record",
     "search_miss_record",
     "section_save",
+    "suggestion_open_record",
     "synonym_set_delete",
     "synonym_set_save",
     "translation_add",

@@ -10,7 +10,14 @@ from django.db.models import F
 from django.utils import timezone
 
 from firstring.accounts.models import User
-from firstring.knowledge.models import ArticleFeedback, ArticleTranslation, HelpCenter, SearchMiss, SynonymSet
+from firstring.knowledge.models import (
+    ArticleFeedback,
+    ArticleTranslation,
+    HelpCenter,
+    SearchMiss,
+    SuggestionOpen,
+    SynonymSet,
+)
 from firstring.knowledge.services._checks import clean_text, require_editor
 from firstring.lib.errors import InvalidInput
 
@@ -67,6 +74,19 @@ def _search_miss_count(*, help_center: HelpCenter, language: str, query: str, no
         SearchMiss.objects.filter(help_center=help_center, language=language, query=normalised).update(
             count=F("count") + 1, last_seen=now
         )
+
+
+def suggestion_open_record(*, translation: ArticleTranslation) -> None:
+    """Count a visitor opening a suggested article (the caller checked it is live and public)."""
+    today = timezone.localdate()
+    if SuggestionOpen.objects.filter(translation=translation, day=today).update(count=F("count") + 1):
+        return
+    try:
+        with transaction.atomic():
+            SuggestionOpen.objects.create(translation=translation, day=today)
+    except IntegrityError:
+        # Another request counted the first one.
+        SuggestionOpen.objects.filter(translation=translation, day=today).update(count=F("count") + 1)
 
 
 def synonym_set_save(

@@ -1,5 +1,5 @@
 """The community for staff: the moderation queue, every thread (hidden ones too), staff answers and
-announcements, hiding and restoring posts, locking threads; managers ban members.
+announcements, hiding and restoring posts, locking, moving and merging threads; managers ban members.
 
 Forms post normally and redirect; in the queue, HTMX swaps the one row a decision settled.
 """
@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from firstring.accounts.access import signed_in_user
 from firstring.community import selectors
-from firstring.community.models import Thread
+from firstring.community.models import Category, Thread
 from firstring.community.services import (
     answer_accept,
     answer_create,
@@ -27,6 +27,7 @@ from firstring.community.services import (
     thread_create,
     thread_lock,
     thread_merge,
+    thread_move,
     thread_publish_from_conversation,
     thread_unlock,
 )
@@ -58,6 +59,10 @@ class ReasonForm(forms.Form):
 
 class AcceptForm(forms.Form):
     post = forms.IntegerField(min_value=1, max_value=MAX_ID)
+
+
+class MoveForm(forms.Form):
+    category = forms.IntegerField(min_value=1, max_value=MAX_ID)
 
 
 class MergeForm(forms.Form):
@@ -167,6 +172,7 @@ def thread_detail(request: HttpRequest, thread_id: int) -> HttpResponse:
     context = {
         "thread": thread,
         "posts": list(selectors.posts_for_staff(thread=thread)),
+        "categories": selectors.categories(help_center=thread.help_center),
         "sections": Section.objects.filter(category__help_center=thread.help_center_id).select_related(
             "category"
         ),
@@ -190,6 +196,11 @@ def thread_action(request: HttpRequest, thread_id: int, action: str) -> HttpResp
     elif action == "merge":
         into = selectors.thread_for_staff(thread_id=valid(MergeForm(request.POST))["into"])
         thread = thread_merge(thread=thread, into=into, actor=user)
+    elif action == "move":
+        category = Category.objects.filter(pk=valid(MoveForm(request.POST))["category"]).first()
+        if category is None:
+            raise InvalidInput("no such category")
+        thread_move(thread=thread, category=category, actor=user)
     elif action == "lock":
         thread_lock(thread=thread, actor=user)
     else:

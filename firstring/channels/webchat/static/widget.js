@@ -3,6 +3,8 @@
  * Optional: data-user-id or data-email with data-user-hash (HMAC-SHA256 under the channel's identity
  * secret, computed by the site's server) for signed-in users; data-name.
  * No framework; everything lives in a shadow root so the page's styles and ours never mix.
+ * Before a visitor's first message, what they type is looked up in the help center (POST …/suggest):
+ * up to three articles and a few community threads are offered, with a way on to an agent.
  * The protocol is described in firstring/channels/webchat/consumers.py. */
 (function () {
   "use strict";
@@ -53,6 +55,10 @@
     "textarea{resize:none;height:44px}.row{display:flex;gap:6px;align-items:flex-end}",
     ".send{background:var(--c);color:#fff;border:0;border-radius:8px;padding:0 14px;height:44px;cursor:pointer;font-size:14px}",
     ".err{color:#b91c1c;font-size:12px;margin:0}",
+    ".tips{border-top:1px solid #d0d7de;padding:8px 12px;background:#fff;max-height:45%;overflow-y:auto}",
+    ".tips p{margin:0 0 4px;font-size:12px;color:#57606a}.tips ul{margin:0 0 6px;padding:0;list-style:none}",
+    ".tips li{margin:0 0 6px}.tips a{color:var(--c);font-weight:600}.tips small{display:block;color:#57606a}",
+    ".agent{background:none;border:1px solid var(--c);color:var(--c);border-radius:8px;padding:6px 10px;cursor:pointer;font-size:13px}",
     ".clip{background:none;border:1px solid #d0d7de;border-radius:8px;width:40px;height:44px;cursor:pointer;font-size:18px;color:#57606a}",
     ".f{display:block;margin-top:4px;color:inherit;font-size:13px;overflow-wrap:anywhere}",
     "@media (max-width:480px){.panel{right:0;bottom:0;width:100vw;max-width:100vw;height:100%;max-height:100%;border-radius:0}",
@@ -98,8 +104,12 @@
   var clip = el("button", { class: "clip", type: "button", "aria-label": "Send a file", title: "Send a file", text: "+" });
   var errorLine = el("p", { class: "err", hidden: "" });
   var form = el("form", {}, [errorLine, nameInput, emailInput, el("div", { class: "row" }, [clip, fileInput, textInput, sendButton])]);
+  var tipList = el("ul", {});
+  var agentButton = el("button", { class: "agent", type: "button", text: "Still need help? Send to an agent" });
+  var tips = el("div", { class: "tips", hidden: "", role: "region", "aria-label": "Suggested answers" },
+    [el("p", { text: "These may answer your question:" }), tipList, agentButton]);
   var panel = el("section", { class: "panel", hidden: "", role: "dialog", "aria-label": "Chat" }, [
-    el("header", {}, [el("div", { class: "grow" }, [title, status]), closeButton]), log, typingLine, form
+    el("header", {}, [el("div", { class: "grow" }, [title, status]), closeButton]), log, typingLine, tips, form
   ]);
   root.appendChild(launcher);
   root.appendChild(panel);
@@ -296,8 +306,54 @@
       .catch(function () { sending.remove(); showError("The file was not sent. Try again."); });
   });
 
+  // Suggestions: only before the first message (nobody has been asked yet), for what is typed now.
+  var tipsFor = null, tipTimer = null, tipAsked = "";
+  function firstMessage() { return !lastId && !pending.length; }
+  function suggest(text, then) {
+    tipAsked = text;
+    var body = new URLSearchParams();
+    body.append("q", text);
+    fetch(origin + "/channels/webchat/" + encodeURIComponent(slug) + "/suggest", { method: "POST", body: body })
+      .then(function (response) { return response.ok ? response.json() : { items: [] }; })
+      .then(function (data) {
+        if (textInput.value.trim() !== text || !firstMessage()) return then && then(false);
+        showTips(text, data.items || []);
+        if (then) then(tipsFor === text);
+      })
+      .catch(function () { if (then) then(false); });
+  }
+  function showTips(text, items) {
+    tipList.textContent = "";
+    items = items.filter(function (item) { return /^https?:\/\//.test(item.url); }).slice(0, 5);
+    items.forEach(function (item) {
+      var link = el("a", { href: item.url, target: "_blank", rel: "noopener", text: item.title });
+      if (item.kind === "article") link.addEventListener("click", function () { opened(item.id); });
+      tipList.appendChild(el("li", { "data-kind": item.kind }, [link, el("small", { text: item.snippet })]));
+    });
+    tipsFor = items.length ? text : null;
+    tips.hidden = !items.length;
+  }
+  function hideTips() { tips.hidden = true; tipsFor = null; clearTimeout(tipTimer); }
+  function opened(id) {
+    var body = new URLSearchParams();
+    body.append("id", String(id));
+    fetch(origin + "/channels/webchat/" + encodeURIComponent(slug) + "/suggest/opened",
+      { method: "POST", body: body, keepalive: true }).catch(function () { /* a count, not the visitor's business */ });
+  }
+  agentButton.addEventListener("click", function () { hideTips(); sendNow(); });
+
   form.addEventListener("submit", function (event) {
     event.preventDefault();
+    var text = textInput.value.trim();
+    if (!text) return;
+    // The first question goes by the help center once: if it has answers, they are offered first.
+    if (firstMessage() && tipsFor !== text && tipAsked !== text) {
+      suggest(text, function (shown) { if (!shown) sendNow(); });
+      return;
+    }
+    sendNow();
+  });
+  function sendNow() {
     var text = textInput.value.trim();
     if (!text) return;
     if (!emailInput.hidden && emailInput.required && !emailInput.value.trim()) { showError("Please tell us your e-mail address."); return; }
@@ -310,12 +366,17 @@
     pending.push({ id: id, text: text, frame: frame });
     savePending(); renderPending();
     textInput.value = "";
+    hideTips();
     if (!send(frame)) connect();
-  });
+  }
   textInput.addEventListener("keydown", function (event) {
     if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); form.requestSubmit ? form.requestSubmit() : form.dispatchEvent(new Event("submit")); }
   });
   textInput.addEventListener("input", function () {
+    var text = textInput.value.trim();
+    clearTimeout(tipTimer);
+    if (firstMessage() && text.length >= 12 && text !== tipAsked) tipTimer = setTimeout(function () { suggest(text); }, 400);
+    else if (!text) hideTips();
     var now = Date.now();
     if (!offline && now - typedAt > 2000 && welcomed) { typedAt = now; send({ type: "typing" }); }
   });
