@@ -7,10 +7,14 @@ urgency) and each inbound message gets its text's results (COPY again, since run
 million times is `bench ingest`'s business), each conversation its `ConversationInsight`, and the
 rollup is rebuilt day by day as the pipeline would leave it (`rollup_seconds`). Surveys as the
 surveys app would have stored them: a CSAT request for every resolved conversation, a third of them
-answered (mostly 4s and 5s), and an NPS request and answer for a tenth of the customers. Then it
-times real requests as a manager through Django's whole stack: the dashboard (tone, topics, lift,
-CSAT and NPS) over 7, 30, 90 and 180 days with and without filters, drill-downs (conversations and
-survey answers) and CSV exports of the tables. `p95_ms` is over all of them.
+answered (mostly 4s and 5s), and an NPS request and answer for a tenth of the customers. Service
+levels as the watch and the phone would have left them: one policy over every conversation (first
+reply in 4 h, resolution in 2 days), nine in ten replied (a mean of 2 h after the start), a breach
+alert for each target missed, and `--calls` calls on a phone number. Then it times real requests as
+a manager through Django's whole stack: the dashboard (tone, topics, lift, CSAT and NPS, response,
+resolution, attainment and calls) over 7, 30, 90 and 180 days with and without filters, drill-downs
+(conversations, service levels and survey answers) and CSV exports of the tables. `p95_ms` is over
+all of them.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from django.db import connection
 from django.utils import timezone
 
 from firstring.bench._database import bench_database, percentile
+from firstring.bench.inbox import _loaded as _inbox_loaded
 from firstring.bench.inbox import _time, bulk_load, load
 
 TOPICS = [
@@ -217,6 +222,63 @@ def surveys(*, seed: int) -> dict[str, int]:
     return {"survey_requests": requests, "survey_answers": answers}
 
 
+def service_levels(*, seed: int, calls: int) -> dict[str, int]:
+    """First replies, a policy, the breaches its targets would have raised, and calls on a phone number."""
+    import random
+
+    from firstring.channels.models import Channel
+    from firstring.conversations.models import Conversation
+    from firstring.lib.bulk import update_rows
+    from firstring.routing.models import SlaAlert
+    from firstring.sla.models import SlaPolicy
+    from firstring.voice.models import Call
+
+    rng = random.Random(seed)
+    now = timezone.now()
+    policy = SlaPolicy.objects.create(name="Bench", first_response_minutes=240, resolution_minutes=2880)
+    first_target, resolution_target = timedelta(hours=4), timedelta(days=2)
+    conversations = list(Conversation.objects.order_by("id").values_list("id", "created_at", "resolved_at"))
+    changed: list[Conversation] = []
+    alerts: list[tuple[Any, ...]] = []
+    for cid, created, resolved in conversations:
+        replied = created + timedelta(seconds=60 + rng.expovariate(1 / 7200)) if rng.random() < 0.9 else None
+        changed.append(Conversation(pk=cid, first_response_at=replied, sla_policy_id=policy.pk))
+        for target, due, reached in (
+            ("first_response", created + first_target, replied),
+            ("resolution", created + resolution_target, resolved),
+        ):
+            if due < min(reached or now, now):
+                alerts.append((cid, target, "breach", due, due))
+    for start in range(0, len(changed), 2000):
+        update_rows(changed[start : start + 2000], ["first_response_at", "sla_policy"])
+    loaded_alerts = bulk_load(SlaAlert, ["conversation_id", "target", "kind", "due_at", "created_at"], alerts)
+
+    phone = Channel.objects.create(kind="phone", slug="bench-phone", name="bench-phone")
+
+    def call_rows() -> Iterable[tuple[Any, ...]]:
+        for n in range(calls):
+            cid, created, _resolved = conversations[rng.randrange(len(conversations))]
+            outcome = rng.choices(["completed", "abandoned", "voicemail", "self_service"], [80, 10, 5, 5])[0]
+            queued = created + timedelta(seconds=30) if outcome != "self_service" else None
+            wait = int(rng.expovariate(1 / 25)) if queued else 0
+            talk = int(rng.expovariate(1 / 180)) if outcome == "completed" else 0
+            yield (
+                cid, phone.pk, "twilio", f"bench-call-{n}", "+15550100", "+15550199", "ended", outcome,
+                created, queued, created + timedelta(seconds=30 + wait + talk), wait, talk,
+            )  # fmt: skip
+
+    loaded_calls = bulk_load(
+        Call,
+        ["conversation_id", "channel_id", "provider", "external_id", "number_called", "caller", "status",
+         "outcome", "started_at", "queued_at", "ended_at", "wait_seconds", "talk_seconds"],
+        call_rows(),
+    )  # fmt: skip
+    with connection.cursor() as cursor:
+        # Every conversation was rewritten: what autovacuum does soon after (statistics, visibility map).
+        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
+    return {"sla_alerts": loaded_alerts, "calls": loaded_calls}
+
+
 def _json_rows(rows: Iterable[tuple[Any, ...]], column: int) -> Iterable[tuple[Any, ...]]:
     import json
 
@@ -245,6 +307,9 @@ def pages(topic_id: int, channel_id: int, team_id: int, agent_id: int) -> list[s
         f"/insights/export/tone.csv?{span(180)}",
         f"/insights/export/topics.csv?{span(90)}",
         f"/insights/export/lift-agent.csv?{span(90)}",
+        f"/insights/conversations/?{span(30)}&service=first_response_missed",
+        f"/insights/conversations/?{span(90)}&service=abandoned&team={team_id}",
+        f"/insights/export/service-team.csv?{span(180)}",
         f"/insights/surveys/?{span(30)}&band=bad",
         f"/insights/surveys/?{span(180)}&kind=csat&agent={agent_id}",
         f"/insights/export/surveys-agent.csv?{span(180)}",
@@ -252,15 +317,38 @@ def pages(topic_id: int, channel_id: int, team_id: int, agent_id: int) -> list[s
     ]
 
 
+def _loaded(args: argparse.Namespace) -> dict[str, Any] | None:
+    """The staff of the annotated history an earlier --keep run left, or None if there is none."""
+    from firstring.accounts.models import User
+    from firstring.insights.models import ConversationInsight
+    from firstring.voice.models import Call
+
+    found = _inbox_loaded(args)
+    if found is None:
+        return None
+    if not ConversationInsight.objects.exists() or Call.objects.count() != args.calls:
+        raise SystemExit(f"the kept history is not annotated with {args.calls} calls: run without --reuse")
+    found["agent"] = User.objects.get(email="support0@example.com")
+    return found
+
+
 def main(argv: list[str]) -> dict[str, Any]:
     parser = argparse.ArgumentParser(prog="firstring bench dashboards", description=__doc__)
     parser.add_argument("--conversations", type=int, default=100_000)
     parser.add_argument("--messages", type=int, default=1_000_000)
+    parser.add_argument("--calls", type=int, default=25_000, help="Calls on the phone number.")
     parser.add_argument("--rounds", type=int, default=10, help="Timed requests per page.")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="Leave the loaded database behind after the run.")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="Time the annotated history an earlier --keep run left (same sizes; the rollup rebuilt, "
+        "migrated to the current models) instead of loading it again; load it if there is none. "
+        "Implies --keep.",
+    )
     args = parser.parse_args(argv)
-    if args.conversations < 1 or args.messages < args.conversations or args.rounds < 1:
+    if args.conversations < 1 or args.messages < args.conversations or args.rounds < 1 or args.calls < 0:
         parser.error("need at least one conversation, one message per conversation and one round")
 
     from django.test import Client
@@ -271,13 +359,18 @@ def main(argv: list[str]) -> dict[str, Any]:
     from firstring.insights.models import DailyInsight, Topic
     from firstring.insights.rollup import rollup_rebuild
 
-    with bench_database("dashboards", keep=args.keep) as vendor:
+    with bench_database("dashboards", keep=args.keep, reuse=args.reuse) as vendor:
         began = time.perf_counter()
-        data = load(conversations=args.conversations, messages=args.messages, seed=args.seed)
+        data = _loaded(args) if args.reuse else None
+        counts: dict[str, Any] = {}
+        if data is None:
+            data = load(conversations=args.conversations, messages=args.messages, seed=args.seed)
         load_seconds = time.perf_counter() - began
         began = time.perf_counter()
-        counts = annotate(seed=args.seed)
-        counts.update(surveys(seed=args.seed))
+        if data["text_source"] != "reused":
+            counts = annotate(seed=args.seed)
+            counts.update(surveys(seed=args.seed))
+            counts.update(service_levels(seed=args.seed, calls=args.calls))
         annotate_seconds = time.perf_counter() - began
         today = timezone.localdate()
         began = time.perf_counter()
@@ -301,6 +394,7 @@ def main(argv: list[str]) -> dict[str, Any]:
         "database": vendor,
         "messages": messages,
         "insights_rows": counts,
+        "reused": data["text_source"] == "reused",
         "rollup_rows": rollup_rows,
         "load_seconds": round(load_seconds, 1),
         "annotate_seconds": round(annotate_seconds, 1),

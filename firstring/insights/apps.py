@@ -10,7 +10,7 @@ class InsightsConfig(AppConfig):
         from django.conf import settings
         from django.core.exceptions import ImproperlyConfigured
 
-        from firstring.conversations import pipeline
+        from firstring.conversations import hooks, pipeline
         from firstring.insights.classifiers import available_backends
         from firstring.insights.topics import available_encoders
 
@@ -24,6 +24,17 @@ class InsightsConfig(AppConfig):
             )
         # Named "tone" still: routing runs after it and reads what it stored.
         pipeline.register_step("tone", _insights_step, warm_up=_insights_warm_up)
+        # A first reply or a status change alters the service levels counted on the conversation's day.
+        hooks.on_first_response("insights", _service_changed)
+        hooks.on_status_change(
+            "insights", lambda conversation_id, _before, _after: _service_changed(conversation_id)
+        )
+
+
+def _service_changed(conversation_id: int) -> None:
+    from firstring.insights.rollup import rollup_mark_conversation_stale
+
+    rollup_mark_conversation_stale(conversation_id)
 
 
 def _insights_step(message_ids: list[int]) -> None:

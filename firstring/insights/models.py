@@ -176,9 +176,10 @@ class ConversationInsight(models.Model):
 class DailyInsight(models.Model):
     """The dashboards' rollup: one row per day, channel, team and main topic.
 
-    Message columns count the customer messages received that day; lift columns count the
-    conversations started that day. Rebuilt one day at a time from the stored rows
-    (`rollup.rollup_refresh`), so a row is always a count of what is stored, never a running total.
+    Message columns count the customer messages received that day; lift and service columns count the
+    conversations started that day; call columns count the ended calls that started that day. Rebuilt
+    one day at a time from the stored rows (`rollup.rollup_refresh`), so a row is always a count of
+    what is stored, never a running total.
     """
 
     day = models.DateField()
@@ -196,6 +197,23 @@ class DailyInsight(models.Model):
     lift_sum = models.FloatField(default=0.0)
     improved = models.PositiveIntegerField(default=0)
     worsened = models.PositiveIntegerField(default=0)
+    # Service levels of the conversations started that day: seconds from the start to the first reply
+    # and to resolution, and the service-level targets met and missed (routing's definitions).
+    responded = models.PositiveIntegerField(default=0)
+    response_seconds = models.FloatField(default=0.0)
+    resolved = models.PositiveIntegerField(default=0)
+    resolution_seconds = models.FloatField(default=0.0)
+    first_response_met = models.PositiveIntegerField(default=0)
+    first_response_missed = models.PositiveIntegerField(default=0)
+    resolution_met = models.PositiveIntegerField(default=0)
+    resolution_missed = models.PositiveIntegerField(default=0)
+    # Calls (voice's definitions): offered = queued for a person; answered within
+    # FIRSTRING_CALL_TARGET_SECONDS; answer_seconds sums the waits of the answered ones.
+    calls_offered = models.PositiveIntegerField(default=0)
+    calls_answered = models.PositiveIntegerField(default=0)
+    calls_abandoned = models.PositiveIntegerField(default=0)
+    calls_in_target = models.PositiveIntegerField(default=0)
+    answer_seconds = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         indexes = [models.Index(fields=["day"], name="daily_insight_day")]

@@ -8,19 +8,26 @@ periodic job rebuilds stale days from the stored rows (`rollup_refresh_stale`) u
 Rebuilding a busy day costs more than analysing a message, so it stays off the path from a message to
 its agent. `firstring manage insights_rollup --days N` rebuilds a range (after an import, or to catch a
 team change after a conversation's last message).
+
+Service levels and calls are counted here too, so that the dashboard never counts conversations or
+calls either: the apps that own their definitions register a source of rows (`rollup_source_register`:
+routing's targets met and missed, voice's calls), and mark the day stale when they record what it
+counts (a breach, a call's end); a first reply and a status change mark their conversation's day
+through the conversations app's hooks.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, DurationField, F, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
+from firstring.conversations.models import Conversation
 from firstring.insights.models import (
     ConversationInsight,
     DailyAgentLift,
@@ -30,8 +37,18 @@ from firstring.insights.models import (
     RollupDay,
 )
 
-_MESSAGE_COLUMNS = ("messages", "negative", "neutral", "positive", "score_sum", "urgent")
-_LIFT_COLUMNS = ("conversations", "lifted", "lift_sum", "improved", "worsened")
+_LIFT_COLUMNS = ("conversations", "lifted", "lift_sum", "improved", "worsened", "responded", "resolved")
+_SECONDS_COLUMNS = ("response_seconds", "resolution_seconds")
+
+# Rows of `DailyInsight` columns keyed by (channel, team, topic).
+RollupRows = list[tuple[tuple[int, int | None, int | None], dict[str, Any]]]
+RollupSource = Callable[[dt.datetime, dt.datetime], RollupRows]
+_SOURCES: dict[str, RollupSource] = {}
+
+
+def rollup_source_register(name: str, source: RollupSource) -> None:
+    """An app that owns what some `DailyInsight` columns count gives its rows for [start, end) here."""
+    _SOURCES[name] = source
 
 
 def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
@@ -59,6 +76,14 @@ def _message_groups(start: dt.datetime, end: dt.datetime) -> list[Any]:
     )
 
 
+def _since_start(field: str) -> Sum:
+    return Sum(
+        F(f"conversation__{field}") - F("started_at"),
+        output_field=DurationField(),
+        filter=Q(**{f"conversation__{field}__isnull": False}),
+    )
+
+
 def _lift_groups(start: dt.datetime, end: dt.datetime) -> list[Any]:
     return list(
         ConversationInsight.objects.filter(started_at__gte=start, started_at__lt=end)
@@ -69,6 +94,10 @@ def _lift_groups(start: dt.datetime, end: dt.datetime) -> list[Any]:
             lift_sum=Sum("tone_lift"),
             improved=Count("id", filter=Q(tone_lift__gt=0)),
             worsened=Count("id", filter=Q(tone_lift__lt=0)),
+            responded=Count("id", filter=Q(conversation__first_response_at__isnull=False)),
+            response_seconds=_since_start("first_response_at"),
+            resolved=Count("id", filter=Q(conversation__resolved_at__isnull=False)),
+            resolution_seconds=_since_start("resolved_at"),
         )
         .order_by()
     )
@@ -110,6 +139,10 @@ def rollup_refresh(*, days: Iterable[dt.date]) -> int:
             for group in _lift_groups(start, end):
                 key = (group["channel_id"], group["conversation__team_id"], group["topic_id"])
                 rows[key].update({c: group[c] or 0 for c in _LIFT_COLUMNS})
+                rows[key].update({c: group[c].total_seconds() if group[c] else 0.0 for c in _SECONDS_COLUMNS})
+            for source in _SOURCES.values():
+                for key, values in source(start, end):
+                    rows[key].update(values)
             DailyAgentLift.objects.filter(day=day).delete()
             DailyAgentLift.objects.bulk_create(
                 DailyAgentLift(
@@ -137,8 +170,21 @@ def rollup_refresh(*, days: Iterable[dt.date]) -> int:
 def rollup_mark_stale(*, days: Iterable[dt.date]) -> None:
     """Note, inside the writer's transaction, that these days' rows no longer count what is stored."""
     for day in sorted(set(days)):
-        RollupDay.objects.get_or_create(day=day)
-        RollupDay.objects.filter(day=day, stale=False).update(stale=True)
+        # Usually the day is stale already (every message marks it): one read, no write.
+        row, created = RollupDay.objects.get_or_create(day=day, defaults={"stale": True})
+        if not created and not row.stale:
+            RollupDay.objects.filter(day=day, stale=False).update(stale=True)
+
+
+def rollup_mark_conversation_stale(conversation_id: int) -> None:
+    """A conversation's service levels changed (its first reply, a status): its start day is stale.
+
+    Run by the conversations app's hooks after the change committed, so in a transaction of its own.
+    """
+    started = Conversation.objects.filter(pk=conversation_id).values_list("created_at", flat=True).first()
+    if started is not None:
+        with transaction.atomic():
+            rollup_mark_stale(days={timezone.localdate(started)})
 
 
 def rollup_refresh_stale() -> int:

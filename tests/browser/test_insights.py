@@ -35,7 +35,9 @@ def test_a_manager_reads_the_dashboard_and_drills_down(page, live_url, manager, 
     page.click("nav >> text=Insights")
     page.wait_for_url(f"{live_url}/insights/")
     assert page.locator(".figures dd").first.inner_text() == "3"
-    assert page.locator("svg.chart").count() == 2
+    # Tone, volume, service-level targets and calls.
+    assert page.locator("svg.chart").count() == 4
+    assert page.locator(".service-levels dt", has_text="First response on time").count() == 1
     assert page.locator("svg.chart polyline, svg.chart circle").count() >= 1
     assert page.locator("svg.chart rect").count() >= 1
     assert page.locator("table >> text=delivery").count() >= 1
@@ -44,6 +46,12 @@ def test_a_manager_reads_the_dashboard_and_drills_down(page, live_url, manager, 
     page.click("button:has-text('Show')")
     page.wait_for_url(f"**topic={delivery.pk}**")
     assert 1 <= int(page.locator(".figures dd").first.inner_text()) < 3
+
+    page.click(".service-levels a[href*='service=unanswered']")
+    page.wait_for_url("**/insights/conversations/**service=unanswered**")
+    assert page.locator("h1").inner_text() == "Conversations: not answered yet"
+    assert page.locator("tbody tr").count() == 1
+    page.go_back()
 
     page.click(".figures a[href*='tone=improved']")
     page.wait_for_url("**/insights/conversations/**tone=improved**")

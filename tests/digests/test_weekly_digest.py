@@ -87,7 +87,8 @@ def test_the_digest_says_what_customers_said_what_got_worse_and_what_was_learned
     assert worse[("topic", "delivery")].before == 0.5 and worse[("topic", "delivery")].after == 1.0
     assert ("channel", "Support e-mail") in worse
     [drop] = d.lift_drops
-    assert (drop.name, drop.count) == ("Support", 5) and drop.before > 1 and drop.after <= 0
+    # "Late" then "still late": the tone model scores both about equally negative, a lift near zero.
+    assert (drop.name, drop.count) == ("Support", 5) and drop.before > 1 and abs(drop.after) < 0.1
     assert [lesson.title for lesson in d.lessons] == ["<b>Late parcels</b>"]
     [emerging] = d.emerging
     assert emerging.size == 3 and "login" in emerging.terms

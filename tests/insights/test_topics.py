@@ -40,6 +40,23 @@ def test_topics_are_found_from_their_names_alone():
     assert ranked == sorted(ranked, key=lambda s: -s.confidence)
 
 
+def test_a_topic_named_in_one_word_among_many(monkeypatch):
+    """The message's words are matched with the name's: one fitting word is not lost in the mean."""
+    topics = [
+        TopicSpec(1, "baggage"),
+        TopicSpec(2, "booking"),
+        TopicSpec(3, "in-flight experience"),
+        TopicSpec(4, "delay or cancellation"),
+    ]
+    text = "We landed two hours ago, the crew were lovely but my luggage is nowhere to be found"
+    assert topic_classifier(topics, backend="default").classify([text])[0][0].key == 1
+    # A text with no word that has a vector, in a batch with others, still gets every topic.
+    ranked = topic_classifier(topics, backend="default").classify(["!!! 123", text, "..."])
+    assert [len(r) for r in ranked] == [4, 4, 4] and ranked[1][0].key == 1
+    monkeypatch.setattr("firstring.insights.topics.WORD_MATCH_WEIGHT", 0.0)
+    assert topic_classifier(topics, backend="default").classify([text])[0][0].key == 3
+
+
 def test_no_topics_no_tags():
     assert topic_classifier([], backend="default").classify(["anything"]) == [[]]
     assert "default" in available_encoders() and "minilm" in available_encoders()

@@ -7,8 +7,9 @@
 Backends register a factory under a name; `FIRSTRING_TONE_BACKEND` picks the one the pipeline uses
 ("default" unless set). Shipped: "default", the linear model in `models/tone-default.json.gz` (pure
 Python, offline, no download); "learning" (`learning.py`), which adapts the default to a company's own
-labelled messages. A transformers backend registers the same way and keeps its heavy imports inside its
-factory, so that the default install never needs PyTorch.
+labelled messages; "transformers" (`transformer.py`), a sequence-classification model a company has,
+named by `FIRSTRING_TONE_MODEL`, which imports PyTorch inside its factory, so that the default install
+never needs it.
 """
 
 from __future__ import annotations
@@ -90,3 +91,20 @@ def _learning() -> ToneClassifier:
 
 
 register_backend("learning", _learning)
+
+
+def _transformers() -> ToneClassifier:
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
+
+    from firstring.insights.classifiers.transformer import transformer_classifier
+
+    if not settings.FIRSTRING_TONE_MODEL:
+        raise ImproperlyConfigured(
+            "the transformers tone backend needs FIRSTRING_TONE_MODEL: a saved model's directory or the "
+            "id of a model in the local Hugging Face cache"
+        )
+    return transformer_classifier(settings.FIRSTRING_TONE_MODEL)
+
+
+register_backend("transformers", _transformers)

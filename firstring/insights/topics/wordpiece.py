@@ -6,11 +6,15 @@ greedy longest-match-first WordPiece split against the vocabulary, as `transform
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Mapping
 
 UNKNOWN = "[UNK]"
 _MAX_WORD_CHARS = 100
+# ASCII text (most of it) takes a regular expression instead of the character loop: the same tokens.
+_ASCII_CONTROL = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32), 127])
+_ASCII_TOKEN = re.compile(r"[a-z0-9]+|[!-/:-@\[-`{-~]")
 
 
 def _is_punctuation(char: str) -> bool:
@@ -33,6 +37,8 @@ def _is_cjk(code: int) -> bool:
 
 def basic_tokens(text: str) -> list[str]:
     """Lower-cased words and punctuation marks, accents removed."""
+    if text.isascii():
+        return _ASCII_TOKEN.findall(text.translate(_ASCII_CONTROL).lower())
     spaced: list[str] = []
     for char in text:
         code = ord(char)

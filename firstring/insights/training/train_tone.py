@@ -77,7 +77,8 @@ def train(
     vectorizer = DictVectorizer()
     matrix = vectorizer.fit_transform([scaled_features(t, lexicon) for t, _, _ in rows])
     labels = [LABELS.index(y) for _, y, _ in rows]
-    model = LogisticRegression(C=C, max_iter=3000)
+    # Classes weighted to balance: general tweets are mostly neutral, messages to a company are not.
+    model = LogisticRegression(C=C, max_iter=3000, class_weight="balanced")
     model.fit(matrix, labels, sample_weight=[w for _, _, w in rows])
     # Features seen once are noise more often than signal; they and tiny weights are dropped.
     seen = (matrix > 0).sum(axis=0).A1
@@ -97,7 +98,12 @@ def train(
             "support_halves": list(distant_halves),
             "bank_messages_distant": len(bank),
         },
-        "settings": {"C": C, "dense_scale": DENSE_SCALE, "weights": [WEIGHT_SUPPORT_DISTANT, WEIGHT_BANK]},
+        "settings": {
+            "C": C,
+            "dense_scale": DENSE_SCALE,
+            "weights": [WEIGHT_SUPPORT_DISTANT, WEIGHT_BANK],
+            "class_weight": "balanced",
+        },
         "lexicon": "VADER sentiment lexicon, MIT licence, (c) C.J. Hutto",
         "script": "firstring/insights/training/train_tone.py",
     }

@@ -19,6 +19,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET, require_POST
 
 from firstring.accounts.access import require_manager
@@ -52,6 +53,9 @@ class DashboardForm(forms.Form):
     tone = forms.ChoiceField(
         required=False,
         choices=[(c, c) for c in ("", "negative", "neutral", "positive", "improved", "worsened", "urgent")],
+    )
+    service = forms.ChoiceField(
+        required=False, choices=[("", ""), *((k, k) for k in selectors.SERVICE_DRILLS)]
     )
     day = forms.DateField(required=False)
     kind = forms.ChoiceField(required=False, choices=[("", ""), *Kind.choices])
@@ -134,10 +138,19 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 if by == "agent"
                 else _query(filters, **{by: row["key"] or ""})
             )
+    service = selectors.service_levels(filters)
+    for by in selectors.SERVICE_GROUPS:
+        for row in service[by]:
+            row["query"] = _query(filters, **{by: row["key"] or ""})
     context = {
         "filters": filters,
         "query": _query(filters),
         "summary": selectors.summary(filters),
+        **_service_charts(filters),
+        "service": service["total"],
+        "service_rows": {by: service[by] for by in selectors.SERVICE_GROUPS},
+        "service_drill": {name: _query(filters, service=name) for name in selectors.SERVICE_DRILLS},
+        "call_target": settings.FIRSTRING_CALL_TARGET_SECONDS,
         "tone_chart": charts.line_chart(
             series,
             since=filters.since,
@@ -180,18 +193,57 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "web/insights.html", context)
 
 
+def _service_charts(filters: selectors.DashboardFilters) -> dict[str, Any]:
+    """Per day, in percent: targets met among those settled, and queued calls answered in time or lost."""
+    days = selectors.service_over_time(filters)
+
+    def percent(figure: str) -> dict[dt.date, float]:
+        return {day: 100 * v[figure] for day, v in days.items() if v[figure] is not None}
+
+    targets = [
+        charts.Series("First response on time", percent("first_response_attainment")),
+        charts.Series("Resolved on time", percent("resolution_attainment")),
+    ]
+    calls = [
+        charts.Series(
+            f"Answered within {settings.FIRSTRING_CALL_TARGET_SECONDS} s", percent("service_level")
+        ),
+        charts.Series("Abandoned", percent("abandonment_rate")),
+    ]
+
+    def chart(series: list[charts.Series], title: str) -> SafeString:
+        return charts.line_chart(
+            series, since=filters.since, until=filters.until, low=0, high=100, title=title
+        )
+
+    return {
+        "service_chart": chart(targets, "Service-level targets met per day, %"),
+        "service_legend": charts.legend([s.name for s in targets]),
+        "calls_chart": chart(calls, "Calls answered in time and abandoned per day, %"),
+        "calls_legend": charts.legend([s.name for s in calls]),
+    }
+
+
 @require_GET
 @agent_view
 def drill_down(request: HttpRequest) -> HttpResponse:
     _manager(request)
     filters, data = _filters(request)
-    rows = selectors.drill_down(filters, tone=data["tone"], day=data["day"], limit=200)
+    rows = selectors.drill_down(
+        filters, tone=data["tone"], service=data["service"], day=data["day"], limit=200
+    )
     context = {
         "filters": filters,
         "rows": rows,
         "tone": data["tone"],
+        "service": SERVICE_LABELS.get(data["service"], ""),
         "day": data["day"],
-        "query": _query(filters, tone=data["tone"], day=data["day"].isoformat() if data["day"] else ""),
+        "query": _query(
+            filters,
+            tone=data["tone"],
+            service=data["service"],
+            day=data["day"].isoformat() if data["day"] else "",
+        ),
         "back": _query(filters),
     }
     return render(request, "web/insights_conversations.html", context)
@@ -245,6 +297,15 @@ def emerging_name(request: HttpRequest, key: int) -> HttpResponse:
     return redirect(f"{reverse('web:insights-emerging')}?days={days}&created={topic.pk}")
 
 
+SERVICE_LABELS = {
+    "unanswered": "not answered yet",
+    "resolved": "resolved",
+    "unresolved": "not resolved",
+    "first_response_missed": "first response missed",
+    "resolution_missed": "resolution missed",
+    "calls": "with calls",
+    "abandoned": "with abandoned calls",
+}
 EXPORTS = (
     "tone",
     "topics",
@@ -252,6 +313,9 @@ EXPORTS = (
     "lift-team",
     "lift-topic",
     "lift-agent",
+    "service-channel",
+    "service-team",
+    "service-topic",
     "conversations",
     "surveys-agent",
     "surveys-team",
@@ -318,6 +382,21 @@ def _csv_rows(filters: selectors.DashboardFilters, table: str, data: dict[str, A
                 a.team.name if a.team else "", a.channel.name, a.topic.name if a.topic else "", a.via,
                 a.follow_up_id or "",
             ]  # fmt: skip
+    elif table.startswith("service-"):
+        by = table.removeprefix("service-")
+        yield [
+            by, "conversations", "replied", "first_response_mean_seconds", "first_response_met",
+            "first_response_missed", "resolved", "resolution_mean_seconds", "resolution_met",
+            "resolution_missed", "calls_offered", "calls_answered", "asa_seconds",
+            f"answered_within_{settings.FIRSTRING_CALL_TARGET_SECONDS}s", "calls_abandoned",
+        ]  # fmt: skip
+        for r in selectors.service_levels(filters)[by]:
+            yield [
+                r["name"], r["conversations"], r["responded"], _blank(r["response_mean"]),
+                r["first_response_met"], r["first_response_missed"], r["resolved"],
+                _blank(r["resolution_mean"]), r["resolution_met"], r["resolution_missed"], r["calls_offered"],
+                r["calls_answered"], _blank(r["asa_seconds"]), r["calls_in_target"], r["calls_abandoned"],
+            ]  # fmt: skip
     elif table.startswith("lift-"):
         yield [table.removeprefix("lift-"), "conversations", "mean_lift", "improved_share", "worsened_share"]
         for r in selectors.tone_lift(filters, by=table.removeprefix("lift-")):
@@ -326,8 +405,11 @@ def _csv_rows(filters: selectors.DashboardFilters, table: str, data: dict[str, A
         yield [
             "conversation", "started_at", "channel_id", "team_id", "assignee", "status", "topic", "language",
             "urgent", "urgency", "customer_messages", "tone_first", "tone_latest", "tone_lift",
+            "first_response_at", "resolved_at",
         ]  # fmt: skip
-        rows = selectors.drill_down(filters, tone=data["tone"], day=data["day"], limit=MAX_EXPORT_ROWS)
+        rows = selectors.drill_down(
+            filters, tone=data["tone"], service=data["service"], day=data["day"], limit=MAX_EXPORT_ROWS
+        )
         for i in rows.iterator(chunk_size=2000):
             c = i.conversation
             yield [
@@ -335,7 +417,13 @@ def _csv_rows(filters: selectors.DashboardFilters, table: str, data: dict[str, A
                 c.assignee.email if c.assignee else "",
                 c.status, i.topic.name if i.topic else "", i.language, i.urgent, " ".join(i.urgency),
                 i.customer_messages, c.tone_first, c.tone_latest, "" if i.tone_lift is None else i.tone_lift,
+                c.first_response_at.isoformat() if c.first_response_at else "",
+                c.resolved_at.isoformat() if c.resolved_at else "",
             ]  # fmt: skip
+
+
+def _blank(value: float | None) -> float | str:
+    return "" if value is None else value
 
 
 @require_GET
