@@ -7,13 +7,14 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
-from django.utils import timezone
 
+from firstring.accounts.access import signed_in_user
 from firstring.lib.admin_secrets import SECRET_FIELDS, SecretsForm, secrets_summary
 from firstring.lib.errors import InvalidInput
+from firstring.listening import services
 from firstring.listening.forms import query_checked
 from firstring.listening.models import Alert, Monitor, Source
-from firstring.listening.services import languages_clean
+from firstring.listening.services import alerts_clean, languages_clean
 from firstring.listening.sources import all_kinds
 
 
@@ -63,6 +64,15 @@ class MonitorForm(forms.ModelForm):
             forms.EmailField().clean(address)
         return sorted({v.strip().lower() for v in value})
 
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if "alert_webhook_url" in cleaned and "alert_emails" in cleaned:
+            try:
+                alerts_clean(cleaned["alert_webhook_url"] or "", cleaned["alert_emails"])
+            except InvalidInput as error:
+                raise forms.ValidationError(str(error)) from None
+        return cleaned
+
 
 @admin.register(Monitor)
 class MonitorAdmin(admin.ModelAdmin[Monitor]):
@@ -72,11 +82,16 @@ class MonitorAdmin(admin.ModelAdmin[Monitor]):
     search_fields = ("name", "query")
 
     def save_model(self, request: HttpRequest, obj: Monitor, form: Any, change: bool) -> None:
-        if change and form.changed_data:
-            # Running listeners reload a monitor whose version changed; it applies from then on.
-            obj.version += 1
-            obj.updated_at = timezone.now()
-        super().save_model(request, obj, form, change)
+        # Through the services the editor and the API use: they alone bump the version that running
+        # listeners reload on, so an edit here applies from then on like any other.
+        fields = {name: form.cleaned_data[name] for name in MonitorForm.Meta.fields}
+        fields["alert_webhook_url"] = fields["alert_webhook_url"] or ""
+        if change:
+            saved = services.monitor_update(monitor_id=obj.pk, **fields)
+        else:
+            saved = services.monitor_create(actor=signed_in_user(request), **fields)
+        obj.pk = saved.pk
+        obj.refresh_from_db()
 
 
 class SourceForm(SecretsForm):

@@ -233,10 +233,11 @@ def monitor_patch(
 
 @router.post(
     "/preview",
-    response={200: MentionPage, **errors(400, 413)},
-    summary="What a query would have matched among the last stored mentions",
+    response={200: MentionPage, **errors(400, 403, 413)},
+    summary="What a query would have matched among the last stored mentions (managers, as they edit)",
 )
 def monitor_preview(request: HttpRequest, payload: PreviewIn) -> MentionPage:
+    _manager(request)
     preview = services.monitor_preview(
         query=payload.query, languages=payload.languages, source_kinds=payload.source_kinds
     )

@@ -47,7 +47,7 @@ def source_kinds_clean(kinds: Sequence[str]) -> list[str]:
     return cleaned
 
 
-def _clean_alerts(webhook_url: str, emails: Sequence[str]) -> tuple[str, list[str]]:
+def alerts_clean(webhook_url: str, emails: Sequence[str]) -> tuple[str, list[str]]:
     webhook_url = webhook_url.strip()
     if webhook_url:
         try:
@@ -84,7 +84,7 @@ def monitor_create(
     enabled: bool = True,
 ) -> Monitor:
     parse_query(query)
-    webhook, emails = _clean_alerts(alert_webhook_url, alert_emails)
+    webhook, emails = alerts_clean(alert_webhook_url, alert_emails)
     return Monitor.objects.create(
         name=_clean_name(name),
         query=query.strip(),
@@ -124,7 +124,7 @@ def monitor_update(
         if source_kinds is not None:
             wanted["source_kinds"] = source_kinds_clean(source_kinds)
         if alert_webhook_url is not None or alert_emails is not None:
-            wanted["alert_webhook_url"], wanted["alert_emails"] = _clean_alerts(
+            wanted["alert_webhook_url"], wanted["alert_emails"] = alerts_clean(
                 monitor.alert_webhook_url if alert_webhook_url is None else alert_webhook_url,
                 monitor.alert_emails if alert_emails is None else alert_emails,
             )

@@ -55,6 +55,8 @@ def test_agents_read_but_do_not_change_monitors(agent, monitor):
     assert call("get", "/listening/monitors").status_code == 200
     assert call("post", "/listening/monitors", json={"name": "B", "query": "b"}).status_code == 403
     assert call("patch", f"/listening/monitors/{acme.pk}", json={"query": "b"}).status_code == 403
+    # The preview is part of editing, as in the web editor.
+    assert call("post", "/listening/preview", json={"query": "acme"}).status_code == 403
 
 
 def test_preview_shows_what_a_query_would_have_matched(api, monitor, bluesky_source):
@@ -127,12 +129,20 @@ def test_the_admin_checks_queries_and_bumps_the_version(admin_user):
         "/admin/listening/monitor/add/", {**form, "query": "acme", "source_kinds": '["myspace"]'}
     )
     assert response.status_code == 200 and "source kinds among" in response.content.decode()
+    response = client.post(
+        "/admin/listening/monitor/add/", {**form, "query": "acme", "alert_webhook_url": "ftp://hooks.example"}
+    )
+    assert response.status_code == 200 and "must be an http(s) URL" in response.content.decode()
     response = client.post("/admin/listening/monitor/add/", {**form, "query": "acme"})
     assert response.status_code == 302
     monitor = Monitor.objects.get()
     client.post(f"/admin/listening/monitor/{monitor.pk}/change/", {**form, "query": "acme OR globex"})
     monitor.refresh_from_db()
     assert (monitor.query, monitor.version) == ("acme OR globex", 2)
+    # Saved again unchanged: no edit, so the listeners' matcher stays.
+    client.post(f"/admin/listening/monitor/{monitor.pk}/change/", {**form, "query": "acme OR globex"})
+    monitor.refresh_from_db()
+    assert monitor.version == 2
     assert client.get("/admin/listening/source/add/").status_code == 200
 
 
