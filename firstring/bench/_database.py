@@ -45,10 +45,14 @@ def _postgres_exists(name: str) -> bool:
     return _postgres_admin("SELECT 1 FROM pg_database WHERE datname = %s", [name])
 
 
-def _disconnect() -> None:
+def disconnect() -> None:
+    """Close the default connection and, on PostgreSQL, its pool.
+
+    The pool keeps connections to the database it was opened on, so a switch of database closes it too,
+    as Django's test runner does; and a forked process must not inherit it (its threads stay behind in
+    the parent, so the child's first query would wait for a connection that never comes).
+    """
     connection.close()
-    # PostgreSQL's pool keeps connections to the database it was opened on; close it too, as Django's
-    # test runner does when it switches databases.
     close_pool = getattr(connection, "close_pool", None)
     if close_pool is not None:
         close_pool()
@@ -83,14 +87,14 @@ def bench_database(label: str, *, keep: bool = False, reuse: bool = False) -> It
     else:
         raise SystemExit(f"benchmarks run on SQLite or PostgreSQL, not {vendor}")
 
-    _disconnect()
+    disconnect()
     settings.DATABASES["default"]["NAME"] = name
     connection.settings_dict["NAME"] = name
     try:
         call_command("migrate", interactive=False, verbosity=0)
         yield vendor
     finally:
-        _disconnect()
+        disconnect()
         settings.DATABASES["default"]["NAME"] = original_name
         connection.settings_dict["NAME"] = original_name
         if keep:

@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import queue
 import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
-
 from firstring.bench._corpus import support_texts
-from firstring.bench._database import bench_database
+from firstring.bench._database import bench_database, disconnect
+
+# How long the workers may take to build their messages and meet at the start line.
+_WORKER_TIMEOUT = 120
 
 
 @dataclass(frozen=True)
@@ -111,11 +113,24 @@ def _receive_all(inbounds: Sequence[Any], batch: int) -> tuple[int, int]:
 
 
 def _worker(plans: Sequence[Plan], batch: int, start: Any, results: Any) -> None:
-    connection.close()  # a forked process must not share the parent's socket
+    # The parent disconnected before the fork, so this process opens connections of its own.
     inbounds = _inbounds(plans)
-    start.wait()
+    start.wait(timeout=_WORKER_TIMEOUT)
     results.put(_receive_all(inbounds, batch))
-    connection.close()
+    disconnect()
+
+
+def _collect(processes: Sequence[Any], results: Any) -> list[tuple[int, int]]:
+    """Each worker's (created, redelivered); a worker that died fails the run instead of hanging it."""
+    outcomes: list[tuple[int, int]] = []
+    while len(outcomes) < len(processes):
+        try:
+            outcomes.append(results.get(timeout=1))
+        except queue.Empty:
+            failed = [p.exitcode for p in processes if p.exitcode not in (None, 0)]
+            if failed:
+                raise SystemExit(f"a receiving process failed (exit codes {failed})") from None
+    return outcomes
 
 
 def main(argv: list[str]) -> dict[str, Any]:
@@ -156,7 +171,7 @@ def main(argv: list[str]) -> dict[str, Any]:
             shares: list[list[Plan]] = [[] for _ in range(args.workers)]
             for plan in plans:
                 shares[plan.customer % args.workers].append(plan)
-            connection.close()
+            disconnect()
             context = multiprocessing.get_context("fork")
             # The clock starts once every worker has built its messages.
             start, results = context.Barrier(args.workers + 1), context.Queue()
@@ -165,9 +180,9 @@ def main(argv: list[str]) -> dict[str, Any]:
             ]
             for process in processes:
                 process.start()
-            start.wait()
+            start.wait(timeout=_WORKER_TIMEOUT)
             began = time.perf_counter()
-            outcomes = [results.get() for _ in processes]
+            outcomes = _collect(processes, results)
             seconds = time.perf_counter() - began
             for process in processes:
                 process.join()
