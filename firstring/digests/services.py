@@ -56,7 +56,7 @@ def digest_send_due(*, now: dt.datetime | None = None) -> DigestWeek | None:
         return None
     digest = weekly_digest(week=week)
     subject, text, html = digest_render(digest=digest)
-    from firstring.routing.tasks import staff_email_send
+    from firstring.ops.tasks import email_send
 
     try:
         with transaction.atomic():
@@ -64,7 +64,7 @@ def digest_send_due(*, now: dt.datetime | None = None) -> DigestWeek | None:
             told = [] if digest.empty else recipients
             row = DigestWeek.objects.create(week_start=week, recipients=len(told), sent_at=now)
             if told:
-                transaction.on_commit(lambda: staff_email_send.enqueue(told, subject, text, html))
+                transaction.on_commit(lambda: email_send.enqueue(told, subject, text, html))
     except IntegrityError:
         return None  # another worker recorded it first: that one sends it
     return row

@@ -1,4 +1,4 @@
-"""Background sends for staff alerts: e-mail and the webhook, retried by the queue, never in a request."""
+"""The staff alerts' webhook, posted by the queue, never in a request (their e-mail: ops.tasks)."""
 
 from __future__ import annotations
 
@@ -6,18 +6,9 @@ import logging
 
 import httpx
 from django.conf import settings
-from django.core.mail import send_mail
 from django_tasks import task
 
 logger = logging.getLogger(__name__)
-
-
-@task()
-def staff_email_send(recipients: list[str], subject: str, body: str, html: str = "") -> None:
-    """Plain text, with an HTML alternative when `html` is given (escaped by whoever rendered it)."""
-    # One message per person: staff addresses are not shown to each other.
-    for recipient in recipients:
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [recipient], html_message=html or None)
 
 
 @task()

@@ -3,7 +3,7 @@
 The link carries `signing.dumps({"l": link id, "s": secret})` (Django's SECRET_KEY signs it, and the
 signature carries its time, so an old link fails before the database is asked); the database keeps
 only the secret's hash and whether the link was used. Sending is the staff notifications' e-mail
-task (`routing.tasks.staff_email_send`), queued after commit.
+task (`ops.tasks.email_send`), queued after commit.
 """
 
 from __future__ import annotations
@@ -68,9 +68,9 @@ def signin_link_send(
         )
 
         def send() -> None:
-            from firstring.routing.tasks import staff_email_send
+            from firstring.ops.tasks import email_send
 
-            staff_email_send.enqueue([address], subject, body)
+            email_send.enqueue([address], subject, body)
 
         transaction.on_commit(send)
     return link

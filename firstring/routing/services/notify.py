@@ -29,11 +29,12 @@ def staff_notify(*, users: Sequence[User], kind: str, text: str, url: str = "", 
     emails = [user.email for user in users]
 
     def after_commit() -> None:
-        from firstring.routing.tasks import alert_webhook_post, staff_email_send
+        from firstring.ops.tasks import email_send
+        from firstring.routing.tasks import alert_webhook_post
 
         live.publish_notice(user_ids=user_ids, kind="notification")
         body = "\n\n".join(part for part in (text, url, details) if part)
-        staff_email_send.enqueue(emails, f"[Firstring] {text[:120]}", body)
+        email_send.enqueue(emails, f"[Firstring] {text[:120]}", body)
         alert_webhook_post.enqueue(f"{text} {url}".strip())
 
     transaction.on_commit(after_commit)
