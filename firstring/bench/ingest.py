@@ -18,6 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import connection
+
 from firstring.bench._corpus import support_texts
 from firstring.bench._database import bench_database, disconnect
 
@@ -113,7 +115,9 @@ def _receive_all(inbounds: Sequence[Any], batch: int) -> tuple[int, int]:
 
 
 def _worker(plans: Sequence[Plan], batch: int, start: Any, results: Any) -> None:
-    # The parent disconnected before the fork, so this process opens connections of its own.
+    # The parent closed its connection and pool before the fork; on SQLite a connection has still been
+    # seen here in a long test run, so drop whatever came across and open one of this process's own.
+    connection.close()
     inbounds = _inbounds(plans)
     start.wait(timeout=_WORKER_TIMEOUT)
     results.put(_receive_all(inbounds, batch))
