@@ -251,6 +251,23 @@ if CHANNEL_LAYER == "redis":
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+# Counters that must hold across web processes (the chat widget's suggestion rate limit): in-process by
+# default, Redis when several web processes serve the site.
+FIRSTRING_CACHE = env_str("FIRSTRING_CACHE", "memory")
+_CACHE_BACKENDS = {
+    "memory": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "redis": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "firstring",
+    },
+}
+if FIRSTRING_CACHE not in _CACHE_BACKENDS:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"FIRSTRING_CACHE must be one of {sorted(_CACHE_BACKENDS)}")
+CACHES = {"default": _CACHE_BACKENDS[FIRSTRING_CACHE]}
+
 # Where a worker hands its live updates when the channel layer is in memory: `firstring serve` sets it
 # for the worker it starts, so agents see what the worker did (offers, deliveries) without Redis.
 FIRSTRING_LIVE_FORWARD_URL = env_str("FIRSTRING_LIVE_FORWARD_URL", "")

@@ -3,16 +3,22 @@ offers the chat, from the same search; CORS for the chat's sites, rate-limited, 
 
 from __future__ import annotations
 
+import os
+from urllib.parse import urlsplit
+
+import httpx
 import pytest
 from django.core.cache import cache
 from django.test import Client
 
+from firstring.bench._serve import served
 from firstring.channels.models import Channel
 from firstring.channels.webchat import views
 from firstring.community.services import thread_create
 from firstring.knowledge.models import Article, SuggestionOpen
 from firstring.knowledge.services import article_create, translation_save
 from tests.community.conftest import make_member
+from tests.conftest import require_service
 
 SITE = "https://shop.example.test"
 
@@ -100,6 +106,42 @@ def test_suggestions_are_rate_limited_per_address(chat, publish):
     limited = _suggest("refund please")
     assert limited.status_code == 429 and limited["Access-Control-Allow-Origin"] == SITE
     assert _suggest("refund please", REMOTE_ADDR="10.0.0.9").status_code == 200
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_with_the_redis_cache_two_web_processes_share_one_rate_limit(chat, publish, settings):
+    parts = urlsplit(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+    require_service("Redis", parts.hostname or "127.0.0.1", parts.port or 6379)
+    import redis
+
+    # A database of its own on the Redis server (the worker tests use 10 to 15).
+    url = f"{parts.scheme}://{parts.netloc}/9"
+    redis.Redis.from_url(url).flushdb()
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": "firstring",
+        }
+    }
+    publish("Get a refund", "Refunds arrive within five days.")
+    try:
+        # Another web process, configured as docs/deploy.md says, spends this address's minute ...
+        with served("suggest-rate", env={"FIRSTRING_CACHE": "redis", "REDIS_URL": url}) as base:
+            for _ in range(views.SUGGEST_PER_MINUTE):
+                answer = httpx.post(
+                    f"{base}/channels/webchat/shop-chat/suggest",
+                    data={"q": "refund please"},
+                    headers={"Origin": SITE},
+                    timeout=10,
+                )
+                assert answer.status_code == 200 and answer.json()["items"]
+        # ... and this process, the test client's, refuses the next request from it.
+        assert _suggest("refund please", REMOTE_ADDR="127.0.0.1").status_code == 429
+        assert _suggest("refund please", REMOTE_ADDR="10.0.0.9").status_code == 200
+    finally:
+        redis.Redis.from_url(url).flushdb()
 
 
 def test_an_opened_suggestion_is_counted_for_editors_only_for_public_live_articles(
