@@ -1,0 +1,1 @@
+"""The listening pages, one module per part: the inbox, analytics, the monitor editor."""
