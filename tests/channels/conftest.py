@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import policy
@@ -49,11 +50,17 @@ class SmtpPeer:
 def smtp_peer() -> Iterator[SmtpPeer]:
     peer = SmtpPeer("127.0.0.1", free_port())
     controller = Controller(peer, hostname=peer.host, port=peer.port)
+    # aiosmtpd logs every connection's end at INFO from its own thread, which can run after pytest has
+    # closed the stream the log handler writes to ("Logging error" tracebacks in the output).
+    server_log = logging.getLogger("mail.log")
+    level = server_log.level
+    server_log.setLevel(logging.WARNING)
     controller.start()
     try:
         yield peer
     finally:
         controller.stop()
+        server_log.setLevel(level)
 
 
 @pytest.fixture(scope="module")
