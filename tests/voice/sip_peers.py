@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import struct
 import subprocess
 import threading
 from collections.abc import Iterator, Sequence
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from firstring.lib.net import free_udp_port
+from firstring.lib.speech import INSTALL_HINT, installed
 from firstring.voice.phone.sip.endpoint import Endpoint
 from tests.conftest import IN_CI
 
@@ -28,6 +30,69 @@ def require_sipp() -> str:
             pytest.fail(f"{message}, and CI requires it")
         pytest.skip(message)
     return SIPP
+
+
+def require_speech() -> None:
+    """Callers who speak need espeak-ng and sox (their voice) and pocketsphinx (our ears)."""
+    missing = [
+        f"{tool} (apt-get install {tool})" for tool in ("espeak-ng", "sox") if shutil.which(tool) is None
+    ]
+    if not installed():
+        missing.append(f"pocketsphinx ({INSTALL_HINT})")
+    if missing:
+        message = f"speech needs {', '.join(missing)}"
+        if IN_CI:
+            pytest.fail(f"{message}, and CI requires it")
+        pytest.skip(message)
+
+
+def spoken(text: str) -> bytes:
+    """`text` said by espeak-ng, as 8 kHz mu-law (what a phone sends)."""
+    wav = subprocess.run(
+        ["espeak-ng", "-v", "en-us", "-s", "150", "--stdin", "--stdout"],
+        input=text.encode(),
+        capture_output=True,
+        check=True,
+    ).stdout
+    convert = ["sox", "-q", "-t", "wav", "-", "-r", "8000", "-c", "1", "-t", "ul", "-"]
+    return subprocess.run(convert, input=wav, capture_output=True, check=True).stdout
+
+
+def silence(milliseconds: int) -> bytes:
+    return b"\xff" * (8 * milliseconds)
+
+
+def rtp_pcap(path: Path, parts: Sequence[bytes | str]) -> None:
+    """A caller's RTP stream as a pcap for sipp's play_pcap_audio: mu-law audio (bytes, PCMU) and keys
+    (a one-character str, RFC 4733 events with payload type 101), a packet every 20 ms."""
+    packets: list[tuple[float, bytes]] = []
+    seq, timestamp, clock = 1, 0, 0.0
+
+    def add(payload_type: int, payload: bytes, marker: bool = False) -> None:
+        nonlocal seq, clock
+        header = struct.pack("!BBHII", 0x80, payload_type | (0x80 if marker else 0), seq, timestamp, 0x1234)
+        packets.append((clock, header + payload))
+        seq, clock = seq + 1, clock + 0.02
+
+    for part in parts:
+        if isinstance(part, str):
+            event = "0123456789*#".index(part)
+            for index, duration in enumerate((160, 320, 480, 640, 640, 640)):
+                end = 0x80 if index >= 3 else 0
+                add(101, struct.pack("!BBH", event, end | 10, duration), marker=index == 0)
+            timestamp += 640
+            continue
+        for offset in range(0, len(part), 160):
+            add(0, part[offset : offset + 160].ljust(160, b"\xff"))
+            timestamp += 160
+    records = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)]
+    for when, rtp in packets:
+        udp = struct.pack("!HHHH", 4000, 4000, 8 + len(rtp), 0) + rtp
+        loopback = bytes([127, 0, 0, 1])
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0, loopback, loopback)
+        frame = b"\x00" * 12 + b"\x08\x00" + ip + udp
+        records.append(struct.pack("<IIII", int(when), int(when % 1 * 1e6), len(frame), len(frame)) + frame)
+    path.write_bytes(b"".join(records))
 
 
 @contextmanager

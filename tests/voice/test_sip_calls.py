@@ -18,6 +18,7 @@ from firstring.channels.models import Channel
 from firstring.conversations.models import Message
 from firstring.escalations.services import escalation_raise
 from firstring.lib.net import free_udp_port
+from firstring.lib.speech import UNRECOGNISED
 from firstring.routing.models import RoutingTask
 from firstring.routing.services import offer_accept, presence_set, route_waiting
 from firstring.surveys.models import SurveyAnswer, SurveyRequest
@@ -25,7 +26,17 @@ from firstring.voice.models import AgentLine, Call
 from firstring.voice.phone.sip.endpoint import Endpoint
 from firstring.voice.services import phone_menu_set
 from tests.voice.conftest import MENU
-from tests.voice.sip_peers import SCENARIOS, finished, require_sipp, sip_endpoint, sipp
+from tests.voice.sip_peers import (
+    SCENARIOS,
+    finished,
+    require_sipp,
+    require_speech,
+    rtp_pcap,
+    silence,
+    sip_endpoint,
+    sipp,
+    spoken,
+)
 
 NUMBER = "+12025550100"
 
@@ -75,6 +86,22 @@ def caller(endpoint: Endpoint, cwd: Path, *, digit: str, hold_ms: int) -> Any:
         "-sf", str(SCENARIOS / "caller_keys.xml"),
         "-s", NUMBER,
         "-key", "digit", digit,
+        "-d", str(hold_ms),
+        "-m", "1",
+        cwd=cwd,
+    )  # fmt: skip
+
+
+def speaker(endpoint: Endpoint, cwd: Path, parts: list[bytes | str], *, hold_ms: int) -> Any:
+    """A caller whose RTP is `parts` (speech as mu-law, keys as str), on the line for `hold_ms`."""
+    require_speech()
+    rtp_pcap(cwd / "said.pcap", parts)
+    host, port = endpoint.server.address
+    return sipp(
+        require_sipp(),
+        f"{host}:{port}",
+        "-sf", str(SCENARIOS / "caller_says.xml"),
+        "-s", NUMBER,
         "-d", str(hold_ms),
         "-m", "1",
         cwd=cwd,
@@ -207,12 +234,15 @@ def test_an_agent_whose_sip_phone_does_not_answer_puts_the_caller_back_in_line(
 
 @pytest.mark.parametrize("sip_phone", [{"voicemail_after_seconds": 1}], indirect=True)
 def test_a_caller_who_waits_too_long_leaves_a_voicemail_that_staff_can_play(
-    endpoint: Endpoint, tmp_path: Path, agent: User, client: Client
+    endpoint: Endpoint, tmp_path: Path, agent: User, client: Client, run_tasks: Callable[[], int]
 ) -> None:
     customer = caller(endpoint, tmp_path, digit="0", hold_ms=9000)
     finished(customer, tmp_path)
-    # The recording is kept as the caller hangs up; its message follows.
-    message = until(lambda: Message.objects.filter(text="Voicemail (no transcript).").first())
+    # The recording is kept as the caller hangs up; its message follows once the worker has listened to
+    # it: a silent caller's says so.
+    until(lambda: Call.objects.filter(recording_url__endswith=".wav").exists())
+    run_tasks()
+    message = Message.objects.get(text="Voicemail (no transcript).")
     call = until(
         lambda: Call.objects.filter(status=Call.Status.ENDED, recording_url__endswith=".wav").first()
     )
@@ -241,3 +271,70 @@ def test_a_caller_who_hangs_up_in_the_queue_has_abandoned_with_their_wait(
     abandoned = call.events.get(kind="abandoned")
     assert abandoned.data == {"wait_seconds": call.wait_seconds}
     assert RoutingTask.objects.get(pk=call.routing_task_id).status == RoutingTask.Status.CANCELLED
+
+
+# Spoken menu keywords (pocketsphinx, restricted to the words the menu can take) and voicemail
+# transcripts: the callers' voices are made by espeak-ng and sox, played by sipp as RTP.
+
+
+def test_a_caller_who_says_billing_is_queued_for_the_billing_skill(
+    endpoint: Endpoint, tmp_path: Path
+) -> None:
+    # English by key, then "billing" said over the main prompt (a keyword cuts it short).
+    parts = [silence(1000), "1", silence(1500), spoken("billing"), silence(1500)]
+    customer = speaker(endpoint, tmp_path, parts, hold_ms=6000)
+    call = until(lambda: Call.objects.filter(status=Call.Status.QUEUED).first())
+    assert call.menu_path == [
+        {"stage": "language", "input": "1", "chose": "en"},
+        {"stage": "menu", "input": "billing", "chose": "Billing"},
+    ]
+    said = call.events.filter(kind="menu_input").last()
+    assert said is not None and said.data["speech"] == "billing" and not said.data["timeout"]
+    task = RoutingTask.objects.get(pk=call.routing_task_id)
+    assert "Invoices" in [need["name"] for need in task.needs]
+    assert call.conversation.team.slug == "billing"
+    finished(customer, tmp_path)
+
+
+def test_a_caller_who_says_agent_reaches_a_person(endpoint: Endpoint, tmp_path: Path) -> None:
+    # At the language question already: a person is a word away at every step.
+    customer = speaker(endpoint, tmp_path, [silence(2500), spoken("agent"), silence(1500)], hold_ms=6000)
+    call = until(lambda: Call.objects.filter(status=Call.Status.QUEUED).first())
+    assert call.menu_path == [{"stage": "menu", "input": "agent", "chose": "agent"}]
+    assert call.queue == "agent" and call.conversation.team.slug == "support"
+    finished(customer, tmp_path)
+    call = until(lambda: Call.objects.filter(pk=call.pk, status=Call.Status.ENDED).first())
+    assert call.outcome == Call.Outcome.ABANDONED
+
+
+def test_a_caller_who_says_something_else_hears_the_menu_again(endpoint: Endpoint, tmp_path: Path) -> None:
+    # After the main prompt (about 6 s, a second after the key), within the 5 s the menu waits.
+    nonsense = spoken("purple elephants dancing in the rain")
+    customer = speaker(
+        endpoint, tmp_path, [silence(1000), "1", silence(8000), nonsense, silence(1500)], hold_ms=14_000
+    )
+    call = until(lambda: next((c for c in Call.objects.all() if len(c.menu_path) == 2), None), seconds=30)
+    assert call.menu_path[-1] == {"stage": "menu", "input": UNRECOGNISED, "chose": ""}
+    assert call.status == Call.Status.MENU and call.menu_state["misses"] == 1  # asked again, not queued
+    finished(customer, tmp_path)
+    call.refresh_from_db()
+    assert call.routing_task is None
+
+
+@pytest.mark.parametrize("sip_phone", [{"voicemail_after_seconds": 1}], indirect=True)
+def test_a_voicemail_left_over_sip_gets_its_words(
+    endpoint: Endpoint, tmp_path: Path, run_tasks: Callable[[], int]
+) -> None:
+    # 0, a second in the queue, "Nobody can take your call..." and the tone (about 7 s), then the message.
+    message = spoken("I would like a refund for my order. Please call me back tomorrow morning.")
+    parts = [silence(1000), "0", silence(8000), message, silence(1500)]
+    customer = speaker(endpoint, tmp_path, parts, hold_ms=9500 + len(message) // 8 + 2000)
+    finished(customer, tmp_path, timeout=90)
+    until(lambda: Call.objects.filter(recording_url__endswith=".wav").exists())
+    run_tasks()
+    voicemail = Message.objects.get(text__startswith="Voicemail")
+    call = Call.objects.get()
+    assert call.outcome == Call.Outcome.VOICEMAIL and voicemail.conversation_id == call.conversation_id
+    heard = set(call.transcript.split())
+    assert {"refund", "order"} <= heard, call.transcript
+    assert voicemail.text == f"Voicemail: {call.transcript}"

@@ -4,9 +4,10 @@ A SIP trunk or the company PBX sends a phone number's calls to it (INVITE sip:+1
 the number is a Channel of kind "phone" whose config `number` matches the Request-URI's user part
 (digits compared); `ring_seconds` bounds how long an agent's SIP phone rings (20). Agents' phones are
 their AgentLine.sip_uri. The pieces: message.py (strict parsing), sdp.py (offer/answer: PCMU and
-RFC 4733), rtp.py (media), prompts.py (espeak-ng + sox text-to-speech), server.py (transactions and
-dialogs), calls.py (one call's flow on the voice services), endpoint.py (numbers, calls,
-`run_endpoint`). See docs/adr/0017-a-sip-endpoint-of-our-own.md.
+RFC 4733), rtp.py (media), prompts.py (espeak-ng + sox text-to-speech), speech.py (spoken menu
+keywords, pocketsphinx), recordings.py (voicemails), server.py (transactions and dialogs), calls.py (one
+call's flow on the voice services), endpoint.py (numbers, calls, `run_endpoint`). See
+docs/adr/0017-a-sip-endpoint-of-our-own.md.
 """
 
 from __future__ import annotations

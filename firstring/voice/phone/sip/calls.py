@@ -3,8 +3,10 @@
 An INVITE to one of our numbers is answered at once (100, then 200 with our SDP) from a directory of the
 numbers and their menus kept in memory (refreshed every few seconds), so answering never waits on the
 database; the greeting starts playing while `call_incoming` records the call. Then the caller walks the
-PhoneMenu exactly as on Twilio (`call_menu_input` with one key at a time, the prompt repeated after
-`timeout_seconds` of silence, keys pressed over a prompt cutting it short), and is queued for the router.
+PhoneMenu exactly as on Twilio (`call_menu_input` with one key or one spoken keyword at a time, see
+speech.py; the prompt repeated after `timeout_seconds` of silence, a key or a keyword over a prompt
+cutting it short), and is queued for the router. A voicemail's words are found by a background task
+(`sip_voicemail_transcribe`).
 
 The router's decision reaches this process through the database: an accepted offer moves the call to
 `connecting` (`call_bridge`, in whichever process accepted it), and the endpoint, watching its waiting
@@ -26,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from firstring.lib.speech import UNRECOGNISED
 from firstring.voice.menu import menu_prompt
 from firstring.voice.phone.sip import PROVIDER
 from firstring.voice.phone.sip.message import Message, SipParseError, parse_uri, response, uri_of
@@ -33,6 +36,7 @@ from firstring.voice.phone.sip.recordings import beep, recording_path, write_wav
 from firstring.voice.phone.sip.rtp import Mixer, RtpLeg, open_leg
 from firstring.voice.phone.sip.sdp import DEFAULT_EVENT_PT, Media, describe, parse_offer
 from firstring.voice.phone.sip.server import Address, Dialog, ServerInvite, SipServer, token
+from firstring.voice.phone.sip.speech import Listener, menu_words
 
 if TYPE_CHECKING:
     from firstring.voice.phone.sip.endpoint import Endpoint, Number
@@ -84,6 +88,10 @@ class InboundCall:
         self.call: Any = None  # the voice.Call, once recorded
         self.language = ""
         self.keys: asyncio.Queue[str] = asyncio.Queue(maxsize=32)
+        self.heard: asyncio.Queue[str] = asyncio.Queue(maxsize=8)  # keywords the caller said
+        self.listener: Listener | None = None
+        self.words: tuple[str, ...] = ()  # what the menu can take by voice at this step
+        self.deciding = 0  # utterances being recognised
         self.speaking: asyncio.Task[None] | None = None
         self.accepted: asyncio.Future[int] | None = None
         self.flow: asyncio.Task[None] | None = None
@@ -139,6 +147,29 @@ class InboundCall:
             self.speaking.cancel()  # a key over a prompt answers it
         if not self.keys.full():
             self.keys.put_nowait(key)
+
+    def _utterance(self, audio: bytes) -> None:
+        self.deciding += 1
+        self.endpoint.server.spawn(self._recognise(audio, self.words))
+
+    async def _recognise(self, audio: bytes, words: tuple[str, ...]) -> None:
+        try:
+            said = await self.endpoint.recognizer.keyword(audio, words)
+        except Exception:
+            logger.exception("call %s: recognising speech failed", self.label)
+            said = ""
+        finally:
+            self.deciding -= 1
+        if not said or self.over or self.staff:
+            return
+        speaking = self.speaking if self.speaking is not None and not self.speaking.done() else None
+        logger.info("call %s: heard %s%s", self.label, said, " over a prompt" if speaking else "")
+        if speaking is not None:
+            if said == UNRECOGNISED:
+                return  # only a keyword talks over a prompt: a cough or a side remark does not
+            speaking.cancel()
+        if not self.heard.full():
+            self.heard.put_nowait(said)
 
     def agent_accepted(self, agent_id: int) -> None:
         if self.accepted is not None and not self.accepted.done():
@@ -307,9 +338,16 @@ class InboundCall:
             status = self.call.status
             if status == Call.Status.MENU:
                 state = self.call.menu_state
-                key = await self._ask(menu_prompt(self.menu, state), self._timeout())
+                digits, speech = await self._answer(
+                    menu_prompt(self.menu, state), menu_words(self.menu, state)
+                )
                 step = await self.endpoint.db.run(
-                    _refreshed, call_menu_input, call=self.call, step=int(state.get("step", 1)), digits=key
+                    _refreshed,
+                    call_menu_input,
+                    call=self.call,
+                    step=int(state.get("step", 1)),
+                    digits=digits,
+                    speech=speech,
                 )
                 self.call, step = step
                 if self.call.language:
@@ -326,6 +364,43 @@ class InboundCall:
 
     def _timeout(self) -> float:
         return float(self.menu.get("timeout_seconds", 5))
+
+    async def _answer(self, prompt: str, words: tuple[str, ...]) -> tuple[str, str]:
+        """Say a menu prompt, then wait for a key or an utterance: (digits, speech), ("", "") after the
+        menu's timeout of silence. A caller still talking (or being understood) when it runs out is heard
+        out."""
+        assert self.leg is not None
+        self.words = words
+        if self.endpoint.recognizer.available:
+            if self.listener is None:
+                self.listener = Listener(self._utterance)
+            self.leg.on_audio = self.listener.feed
+        loop = asyncio.get_running_loop()
+        try:
+            if self.keys.empty() and self.heard.empty():
+                await self.say([prompt])
+            deadline = loop.time() + self._timeout()
+            while True:
+                key, said = asyncio.ensure_future(self.keys.get()), asyncio.ensure_future(self.heard.get())
+                try:
+                    await asyncio.wait(
+                        {key, said}, timeout=max(0.0, deadline - loop.time()), return_when="FIRST_COMPLETED"
+                    )
+                finally:
+                    key.cancel()
+                    said.cancel()
+                if key.done() and not key.cancelled():
+                    if said.done() and not said.cancelled():
+                        self.heard.put_nowait(said.result())  # both at once: the key first
+                    return key.result(), ""
+                if said.done() and not said.cancelled():
+                    return "", said.result()
+                if not (self.deciding or (self.listener is not None and self.listener.speaking)):
+                    return "", ""
+                deadline = loop.time() + 0.1
+        finally:
+            if self.listener is not None and self.leg.on_audio == self.listener.feed:
+                self.leg.on_audio = None
 
     async def _ask(self, prompt: str, timeout: float) -> str:
         """Say the prompt (a key cuts it short), then wait for one key; "" after `timeout` of silence."""
@@ -360,7 +435,8 @@ class InboundCall:
         from django.conf import settings
         from django.urls import reverse
 
-        from firstring.voice.services import call_recording, call_transcript
+        from firstring.voice.services import call_recording
+        from firstring.voice.tasks import sip_voicemail_transcribe
 
         if self.recording is None:
             return
@@ -373,9 +449,9 @@ class InboundCall:
         self.call = await db.run(
             call_recording, call=self.call, url=url, recording_id=path.name, seconds=seconds
         )
-        # No speech recognition here yet: the message says there is a recording, without its words.
-        await db.run(call_transcript, call=self.call, text="", transcription_id=f"sip-{self.call.pk}")
-        logger.info("call %s: voicemail of %s s kept", self.label, seconds)
+        # Its words are found by the worker (speech recognition is slow); the message follows them.
+        await db.run(sip_voicemail_transcribe.enqueue, self.call.pk)
+        logger.info("call %s: voicemail of %s s kept; transcribing it in the background", self.label, seconds)
 
     async def _wait_in_queue(self) -> None:
         from firstring.voice.models import Call

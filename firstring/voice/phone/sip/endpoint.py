@@ -28,6 +28,7 @@ from firstring.voice.phone.sip.message import Message, SipParseError, parse_uri,
 from firstring.voice.phone.sip.prompts import Prompts
 from firstring.voice.phone.sip.sdp import parse_offer
 from firstring.voice.phone.sip.server import Address, Dialog, ServerInvite, SipServer
+from firstring.voice.phone.sip.speech import Recognizer
 
 logger = logging.getLogger("firstring.voice.phone.sip")
 
@@ -129,6 +130,7 @@ class Endpoint:
         self.server = SipServer(handler=self, allow=allow)
         self.db = Database()
         self.prompts = Prompts()
+        self.recognizer = Recognizer()  # its own processes: decoding never holds up the loop or the database
         self.numbers: dict[str, Number] = {}
         self.calls: dict[tuple[str, str], InboundCall] = {}  # dialog key (caller's or agent's leg) → call
         self.by_invite: dict[str, InboundCall] = {}  # the INVITE's branch → call, until it is answered
@@ -139,6 +141,7 @@ class Endpoint:
         loop = asyncio.get_running_loop()
         await loop.create_datagram_endpoint(lambda: self.server, local_addr=(self.host, port))
         await self.refresh()
+        await self.recognizer.start()
         texts = {text for number in self.numbers.values() for text in menu_texts(number.menu)}
         await asyncio.gather(*(self.prompts.audio(text, language) for text, language in texts))
         self.server.spawn(self._refresh_forever())
@@ -146,9 +149,10 @@ class Endpoint:
         if not self.server.allow:
             logger.warning("SIP is taken from any address; name the trunks and PBXs with --allow")
         logger.info(
-            "SIP endpoint on udp %s:%s answering %s",
+            "SIP endpoint on udp %s:%s answering %s; spoken keywords %s",
             *self.server.address,
             ", ".join(f"{n.number} ({n.slug})" for n in self.numbers.values()) or "no phone number yet",
+            f"on ({self.recognizer.workers} processes)" if self.recognizer.available else "off",
         )
 
     async def stop(self) -> None:
@@ -162,6 +166,7 @@ class Endpoint:
         if self.server.transport is not None:
             self.server.transport.close()
         await self.db.close()
+        self.recognizer.close()
 
     async def refresh(self) -> None:
         self.numbers = await self.db.run(load_numbers)

@@ -29,6 +29,18 @@ def write_wav(path: Path, audio: bytes) -> None:
     partial.replace(path)
 
 
+def read_audio(path: Path) -> bytes:
+    """The mu-law samples of a recording `write_wav` wrote (its data chunk)."""
+    data = path.read_bytes()
+    offset = 12
+    while offset + 8 <= len(data):
+        name, size = data[offset : offset + 4], struct.unpack_from("<I", data, offset + 4)[0]
+        if name == b"data":
+            return data[offset + 8 : offset + 8 + size]
+        offset += 8 + size + size % 2
+    raise ValueError(f"{path.name} has no audio")
+
+
 def beep(seconds: float = 0.4, hertz: int = 1000) -> bytes:
     """The tone after which a caller speaks, as mu-law."""
     import numpy as np
