@@ -111,13 +111,16 @@ def meaning_ranked(
     """
     import numpy as np
 
-    if not query.strip():
-        return []
     encoder = get_encoder()
+    # Only words the encoder reads as words: a random string spelt out in letters means nothing, yet
+    # its vector lands near articles with random strings of their own (links, codes).
+    words = encoder.known_words(query)
+    if not words:
+        return []
     library = _current(encoder.name)
     if not len(library.ids):
         return []
-    vector = encoder.encode([query])[0].astype(np.float32)
+    vector = encoder.encode([" ".join(words)])[0].astype(np.float32)
     if vector.shape[0] != library.matrix.shape[1] or not vector.any():
         return []
     # Not `@`: OpenBLAS spreads a product this small over threads, which costs 8 ms instead of 0.5
