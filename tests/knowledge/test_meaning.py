@@ -3,6 +3,8 @@ matches, and that drafts, internal articles and other help centers never come th
 
 from __future__ import annotations
 
+import argparse
+
 import numpy as np
 import pytest
 from django.core.management import call_command
@@ -169,3 +171,17 @@ def test_the_chat_widget_suggests_by_meaning(help_center, support_team, library,
     assert response.status_code == 200
     found = [item["title"] for item in response.json()["items"] if item["kind"] == "article"]
     assert found[:1] == ["Refunds"] and "Goodwill payouts" not in found
+
+
+def test_setup_embeds_the_articles_that_lack_vectors(help_center, library, settings, tmp_path, capsys):
+    from firstring import cli
+
+    # As after the upgrade that added vectors: live articles, none embedded.
+    EntryVector.objects.all().delete()
+    assert _search(help_center, "money back").hits == []
+    settings.STATIC_ROOT = str(tmp_path)
+    assert cli.cmd_setup(argparse.Namespace()) == 0
+    assert "Embedded 3 knowledge base articles" in capsys.readouterr().out
+    assert titles(_search(help_center, "money back")) == ["Refunds"]
+    cli.cmd_setup(argparse.Namespace())
+    assert "Embedded" not in capsys.readouterr().out
