@@ -43,7 +43,7 @@ def library(publish):
     return refund
 
 
-def test_meaning_finds_an_article_that_shares_no_word_with_the_query(help_center, library):
+def test_meaning_finds_an_article_that_shares_no_word_with_the_query(help_center, library, api):
     # No word of the query is in the article, so full text alone cannot find it.
     assert not words_of("money back") & words_of(" ".join(REFUND))
     assert titles(_search(help_center, "money back")) == ["Refunds"]
@@ -52,6 +52,9 @@ def test_meaning_finds_an_article_that_shares_no_word_with_the_query(help_center
     page = Client().get("/help/en/search/", {"q": "money back"}).content.decode()
     assert "Refunds" in page and "1 article found" in page
     assert not SearchMiss.objects.exists()
+    # So does the API's search (for staff).
+    found = api("get", "/articles/search", data={"q": "money back"}).json()["items"]
+    assert [item["title"] for item in found] == ["Refunds"]
 
 
 def test_nonsense_finds_nothing_by_meaning(help_center, library, publish):
