@@ -19,14 +19,21 @@ def _django() -> None:
 
 
 def cmd_setup(args: argparse.Namespace) -> int:
-    """Migrate, collect static files and make sure the first admin exists."""
+    """Migrate, collect static files, embed articles that lack vectors by the configured encoder and make
+    sure the first admin exists."""
     _django()
     from django.core.management import call_command
 
     from firstring.accounts.services import admin_ensure
+    from firstring.knowledge.services import entry_vectors_rebuild
 
     call_command("migrate", interactive=False, verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
+    # After an upgrade that added them, or a change of FIRSTRING_TOPIC_BACKEND: search by meaning
+    # reads only the configured encoder's vectors.
+    embedded = entry_vectors_rebuild()
+    if embedded:
+        print(f"Embedded {embedded} knowledge base articles for search by meaning.")
     email = os.environ.get("FIRSTRING_ADMIN_EMAIL", "admin@example.com")
     user, generated = admin_ensure(email=email, password=os.environ.get("FIRSTRING_ADMIN_PASSWORD") or None)
     if generated:
@@ -209,7 +216,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--workers", type=int, default=1, help="Web server processes.")
         p.add_argument("--no-worker", action="store_true", help="Do not start the background worker.")
 
-    p = sub.add_parser("setup", help="Migrate, collect static files, create the first admin.")
+    p = sub.add_parser(
+        "setup", help="Migrate, collect static files, embed articles for search, create the first admin."
+    )
     p.set_defaults(func=cmd_setup)
     p = sub.add_parser(
         "run", help="Set up, load demo data if empty, serve with a worker (what `make run` does)."

@@ -257,6 +257,27 @@ class SearchEntry(models.Model):
         return self.title
 
 
+class EntryVector(models.Model):
+    """A search entry's meaning: its title and text embedded by the configured sentence encoder.
+
+    Kept beside the full-text row (deleted with it) in a table of its own, so that adding it changed
+    neither the FTS5 triggers nor the width of the rows PostgreSQL ranks. `vector` is the unit vector
+    as little-endian float32 bytes; `encoder` names the encoder that made it, since vectors of two
+    encoders cannot be compared (search reads only the configured encoder's).
+    """
+
+    entry = models.OneToOneField(
+        SearchEntry, primary_key=True, on_delete=models.CASCADE, related_name="vector"
+    )
+    encoder = models.CharField(max_length=32)
+    vector = models.BinaryField()
+    # What a process's copy of the vectors is checked against (with the count) before each search.
+    updated_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.entry_id} ({self.encoder})"
+
+
 class VocabularyWord(models.Model):
     """A word that occurs in some published article: what a misspelt search term is corrected to."""
 

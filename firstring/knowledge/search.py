@@ -14,6 +14,10 @@ never be found; internal articles are found only when the caller says the search
    results with more terms come first).
 4. SQLite ranks with FTS5's bm25 (title ten times the body), PostgreSQL with ts_rank on a stored,
    weighted tsvector (migration 0002).
+5. Articles are also ranked by meaning (`meaning.py`: the query's vector against the articles'
+   vectors, above a similarity floor), and the two rankings are fused (reciprocal rank fusion), so
+   "money back" finds the refund article. Articles that match every word stay ahead of those that
+   only mean the same; a query whose words found nothing, or only some of them, mixes both freely.
 
 The same search runs over any `FullTextIndex` built that way (`search_index`): the community's
 threads are one. Apps below the help center add their results to its search page through
@@ -33,9 +37,12 @@ from django.db import connection
 from django.db.models import Count
 
 from firstring.conversations.search import search_terms
+from firstring.knowledge.meaning import meaning_ranked
 from firstring.knowledge.models import HelpCenter, SynonymSet, VocabularyTrigram, VocabularyWord
 from firstring.knowledge.services.index import trigrams
 
+# Reciprocal rank fusion's constant (the usual one): how little the first places outweigh the next.
+RRF_K = 60
 MIN_PREFIX_CHARS = 4
 # The last term is being typed: it matches as a prefix from three letters (two match most of a library).
 MIN_TYPING_PREFIX = 3
@@ -299,6 +306,33 @@ def _one_per_article(hits: list[Hit], languages: list[str] | None, limit: int) -
     return sorted(best.values(), key=lambda h: rank[h.article_id])[:limit]
 
 
+def _where(
+    filters: Sequence[Filter], help_center: HelpCenter | None, languages: list[str] | None
+) -> list[Filter]:
+    where = list(filters)
+    if help_center is not None:
+        where.append(("e.help_center_id = %s", [help_center.pk]))
+    if languages:
+        where.append(("e.language IN (" + ", ".join(["%s"] * len(languages)) + ")", list(languages)))
+    return where
+
+
+def _entries(keys: list[int], *, index: FullTextIndex, filters: list[Filter]) -> list[Any]:
+    """The rows of `index` with these keys that pass `filters` (as `_run` returns them, in no order)."""
+    if not keys:
+        return []
+    where = "".join(f" AND {sql}" for sql, _ in filters)
+    params = [value for _, values in filters for value in values]
+    # Tables, columns and filters are fixed strings; keys and values travel as parameters.
+    sql = (
+        f"SELECT e.{index.key}, {', '.join(index.columns)} FROM {index.table} e "  # noqa: S608
+        f"WHERE e.{index.key} IN ({', '.join(['%s'] * len(keys))}){where}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*keys, *params])
+        return cursor.fetchall()
+
+
 @dataclass
 class RowsFound:
     rows: list[Any]
@@ -341,11 +375,7 @@ def search_index(
             corrections[term] = fixed
             group += [(word, False) for word in fixed]
         groups.append(group)
-    where = list(filters)
-    if help_center is not None:
-        where.append(("e.help_center_id = %s", [help_center.pk]))
-    if languages:
-        where.append(("e.language IN (" + ", ".join(["%s"] * len(languages)) + ")", list(languages)))
+    where = _where(filters, help_center, languages)
     options: dict[str, Any] = {"index": index, "filters": where, "limit": limit}
     if any_term:
         return RowsFound(rows=_run([[g] for g in groups], **options), corrections=corrections, any_term=True)
@@ -378,19 +408,53 @@ def search_articles(
     `languages`: the searcher's languages in order of preference (None: every language).
     `include_internal`: only for staff. `any_term`: match any term from the start (suggestions).
     """
+    filters: list[Filter] = [] if include_internal else [("e.internal = %s", [False])]
+    wanted = limit * max(1, len(languages or [])) + limit
     found = search_index(
         index=ARTICLES,
         query=query,
         help_center=help_center,
         languages=languages,
-        filters=[] if include_internal else [("e.internal = %s", [False])],
-        limit=limit * max(1, len(languages or [])) + limit,
+        filters=filters,
+        limit=wanted,
         any_term=any_term,
     )
-    hits = [Hit(int(r[0]), int(r[1]), r[2], r[3], r[4], bool(r[5])) for r in found.rows]
+    close = meaning_ranked(
+        query=query,
+        help_center_id=help_center.pk if help_center else None,
+        languages=languages,
+        include_internal=include_internal,
+        limit=wanted,
+    )
+    rows = _fused(
+        found.rows,
+        [key for key, _ in close],
+        # Meaning only proposes: what it found is read through the same filters as full text.
+        _entries([key for key, _ in close], index=ARTICLES, filters=_where(filters, help_center, languages)),
+        words_first=not found.any_term,
+    )
+    hits = [Hit(int(r[0]), int(r[1]), r[2], r[3], r[4], bool(r[5])) for r in rows]
     return SearchResult(
         hits=_one_per_article(hits, languages, limit), corrections=found.corrections, any_term=found.any_term
     )
+
+
+def _fused(
+    word_rows: list[Any], meaning_keys: list[int], meaning_rows: list[Any], *, words_first: bool
+) -> list[Any]:
+    """Full-text and meaning rankings merged by reciprocal rank fusion: a row's score is the sum over
+    both rankings of 1 / (RRF_K + its rank there). When every word of the query matched
+    (`words_first`), those rows stay ahead of rows that only mean the same: the fusion orders each part.
+    """
+    rows = {row[0]: row for row in meaning_rows}
+    rows.update((row[0], row) for row in word_rows)
+    score = dict.fromkeys(rows, 0.0)
+    for ranking in ([row[0] for row in word_rows], [key for key in meaning_keys if key in rows]):
+        for rank, key in enumerate(ranking, 1):
+            score[key] += 1.0 / (RRF_K + rank)
+    matched = {row[0] for row in word_rows} if words_first else set(rows)
+    words = {row[0] for row in word_rows}
+    return sorted(rows.values(), key=lambda row: (row[0] not in matched, -score[row[0]], row[0] not in words))
 
 
 @dataclass(frozen=True)

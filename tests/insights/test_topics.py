@@ -13,7 +13,7 @@ from firstring.insights.topic_services import (
     topic_create,
     topic_update,
 )
-from firstring.insights.topics import TopicSpec, available_encoders, topic_classifier
+from firstring.insights.topics import TopicSpec, available_encoders, get_encoder, topic_classifier
 from firstring.lib.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 
@@ -196,3 +196,12 @@ def test_topics_through_the_api(api, receive, agent, manager):
     assert as_agent("get", "/insights/conversations/99999").status_code == 404
     assert Conversation.objects.get(pk=received.conversation.pk).language == "en"
     del manager
+
+
+@pytest.mark.parametrize("backend", available_encoders())
+def test_encoders_tell_words_from_random_strings(backend):
+    try:
+        encoder = get_encoder(backend)
+    except ImportError:
+        pytest.skip(f"the {backend} encoder's extra is not installed")
+    assert encoder.known_words("Refund wqk, zq12xv money! igqf") == ["refund", "money"]

@@ -104,3 +104,33 @@ def test_the_admin_takes_only_a_plain_allowed_host_name(help_center, settings, v
     help_center.save(update_fields=["domain"])
     taken = HelpCenterForm(data={**data, "domain": "help.acme.test"})
     assert not taken.is_valid() and "Another help center has this domain." in str(taken.errors)
+
+
+def _canonical(page: str) -> str:
+    return re.search(r'<link rel="canonical" href="([^"]+)"', page).group(1)
+
+
+def test_canonical_addresses_are_on_the_domain_from_either_host(on_domain, publish, category):
+    english = publish("Reset your password", "Open the sign-in page.")
+    publish("Passwort zurücksetzen", "Öffnen Sie die Anmeldeseite.", language="de", article=english.article)
+    article = f"/en/articles/{english.article_id}-reset-your-password/"
+    for path in ("/en/", "/en/categories/account/", article):
+        on_its_domain = _get(path).content.decode()
+        on_the_main_host = Client().get(f"/help{path}").content.decode()
+        # One address for search engines: the domain's, without the prefix its URLconf drops.
+        assert _canonical(on_its_domain) == _canonical(on_the_main_host) == f"http://{HOST}{path}"
+        assert "http://testserver/" not in on_the_main_host.split("</head>")[0]
+    alternate = f'hreflang="de" href="http://{HOST}/de/articles/{english.article_id}-'
+    assert alternate in Client().get(f"/help{article}").content.decode()
+    assert f'hreflang="de" href="http://{HOST}/de/"' in Client().get("/help/en/").content.decode()
+    # The main host's sitemap sends crawlers to the domain's, which lists the domain's addresses.
+    moved = Client().get("/help/sitemap.xml")
+    assert moved.status_code == 301 and moved["Location"] == f"http://{HOST}/sitemap.xml"
+    assert f"<loc>http://{HOST}{article}</loc>" in _get("/sitemap.xml").content.decode()
+
+
+def test_without_a_domain_the_canonical_address_is_the_prefix_on_this_host(help_center, publish, category):
+    english = publish("Reset your password", "Open the sign-in page.")
+    article = f"/help/en/articles/{english.article_id}-reset-your-password/"
+    for path in ("/help/en/", "/help/en/categories/account/", article):
+        assert _canonical(Client().get(path).content.decode()) == f"http://testserver{path}"

@@ -57,6 +57,10 @@ class Encoder(Protocol):
 
     def encode(self, texts: Sequence[str]) -> Any: ...
 
+    def known_words(self, text: str) -> list[str]:
+        """The words of `text` the encoder reads as words (a short query of none means nothing to it)."""
+        ...
+
 
 @dataclass(frozen=True)
 class TopicSpec:

@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from firstring.insights.topics.wordpiece import tokenize
+from firstring.insights.topics.wordpiece import known_words, tokenize
 
 _MAX_TOKENS = 128
 
@@ -139,6 +139,9 @@ class MiniLMEncoder:
             )
             x = self._layer_norm(x + self._dense(hidden, p + ".output.dense"), p + ".output.LayerNorm")
         return x, mask
+
+    def known_words(self, text: str) -> list[str]:
+        return known_words(text, self.vocab)
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 32) -> Any:
         import numpy as np

@@ -15,7 +15,7 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
-from firstring.insights.topics.wordpiece import basic_tokens, wordpiece
+from firstring.insights.topics.wordpiece import basic_tokens, known_words, wordpiece
 
 VECTORS_FILE = Path(__file__).with_name("models") / "topic-vectors.npz"
 WORD_CACHE_SIZE = 100_000
@@ -62,6 +62,9 @@ class StaticEncoder:
                 if norm > 0:
                     out[row] = vector / norm
         return out
+
+    def known_words(self, text: str) -> list[str]:
+        return known_words(text, self.vocab)
 
     def word_vectors(self, text: str) -> Any:
         """One unit-length row per word of the text; punctuation and numbers left out."""

@@ -93,5 +93,21 @@ def wordpiece(word: str, vocab: Mapping[str, int]) -> list[str]:
     return pieces
 
 
+# A word cut into pieces shorter than this on average is read letter by letter ("wqk" -> w, ##q, ##k).
+_MIN_MEAN_PIECE = 2.5
+
+
+def known_words(text: str, vocab: Mapping[str, int]) -> list[str]:
+    """The words of a text the vocabulary reads as words: letters only, in pieces of a few letters
+    ("refund" -> ref, ##und), not a random string spelt out letter by letter, whose vector is noise."""
+    return [
+        word
+        for word in basic_tokens(text)
+        if word.isalpha()
+        and (pieces := wordpiece(word, vocab)) != [UNKNOWN]
+        and len(word) / len(pieces) >= _MIN_MEAN_PIECE
+    ]
+
+
 def tokenize(text: str, vocab: Mapping[str, int]) -> list[str]:
     return [piece for word in basic_tokens(text) for piece in wordpiece(word, vocab)]

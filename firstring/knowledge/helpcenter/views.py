@@ -8,7 +8,8 @@ from collections.abc import Callable
 from typing import Any
 
 from django import forms
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
+from django.http.request import split_domain_port
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -212,6 +213,9 @@ def contact(request: HttpRequest, center: HelpCenter, lang: str) -> HttpResponse
 @require_GET
 @visitor_view
 def sitemap(request: HttpRequest, center: HelpCenter) -> HttpResponse:
+    if center.domain and split_domain_port(request.get_host())[0] != center.domain:
+        # Its pages are indexed on its own domain (their canonical addresses): list them there.
+        return HttpResponsePermanentRedirect(f"{request.scheme}://{center.domain}/sitemap.xml")
     # Where this was asked: the help center's own domain serves paths without its prefix (web.domains).
     base = request.build_absolute_uri("/").rstrip("/")
     context = {

@@ -18,7 +18,7 @@ from firstring.knowledge.services.feedback import (
     synonym_set_delete,
     synonym_set_save,
 )
-from firstring.knowledge.services.index import vocabulary_add, vocabulary_rebuild
+from firstring.knowledge.services.index import entry_vectors_rebuild, vocabulary_add, vocabulary_rebuild
 from firstring.knowledge.services.structure import category_save, section_save
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "article_set_visibility",
     "attachment_add",
     "category_save",
+    "entry_vectors_rebuild",
     "feedback_record",
     "search_miss_record",
     "section_save",

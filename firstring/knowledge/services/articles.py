@@ -14,6 +14,7 @@ from firstring.knowledge.models import (
     Article,
     ArticleTranslation,
     ArticleVersion,
+    EntryVector,
     SearchEntry,
     Section,
 )
@@ -216,4 +217,6 @@ def article_set_visibility(*, actor: User, article: Article, visibility: str) ->
         row.visibility = visibility
         row.save(update_fields=["visibility"])
         SearchEntry.objects.filter(article=row).update(internal=row.is_internal)
+        # Processes keep each vector's internal flag beside it; a newer stamp makes them reload.
+        EntryVector.objects.filter(entry__article=row).update(updated_at=timezone.now())
     return row

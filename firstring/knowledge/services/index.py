@@ -1,4 +1,4 @@
-"""What search reads: the search entries of live translations, and the vocabulary for typo tolerance."""
+"""What search reads: the search entries of live translations with their vectors, and the vocabulary."""
 
 from __future__ import annotations
 
@@ -6,8 +6,17 @@ import re
 from collections.abc import Iterable
 
 from django.db import transaction
+from django.utils import timezone
 
-from firstring.knowledge.models import ArticleTranslation, SearchEntry, VocabularyTrigram, VocabularyWord
+from firstring.insights.topics import get_encoder
+from firstring.knowledge.meaning import vectors_of
+from firstring.knowledge.models import (
+    ArticleTranslation,
+    EntryVector,
+    SearchEntry,
+    VocabularyTrigram,
+    VocabularyWord,
+)
 
 _WORD_RE = re.compile(r"[^\W\d_]{3,40}", re.UNICODE)
 _CHUNK = 500
@@ -30,7 +39,7 @@ def search_entry_write(*, translation: ArticleTranslation) -> None:
         SearchEntry.objects.filter(translation=translation).delete()
         return
     article = translation.article
-    SearchEntry.objects.update_or_create(
+    entry, _ = SearchEntry.objects.update_or_create(
         translation=translation,
         defaults={
             "help_center_id": article.help_center_id,
@@ -42,6 +51,38 @@ def search_entry_write(*, translation: ArticleTranslation) -> None:
             "published_at": translation.published_at,
         },
     )
+    entry_vectors_write(entries=[entry])
+
+
+def entry_vectors_write(*, entries: list[SearchEntry]) -> None:
+    """Embed search entries with the configured encoder and keep their vectors (replacing older ones)."""
+    encoder = get_encoder()
+    vectors = vectors_of(encoder, [(entry.title, entry.text) for entry in entries])
+    now = timezone.now()
+    EntryVector.objects.bulk_create(
+        [
+            EntryVector(entry=entry, encoder=encoder.name, vector=row.tobytes(), updated_at=now)
+            for entry, row in zip(entries, vectors, strict=True)
+        ],
+        update_conflicts=True,
+        unique_fields=["entry"],
+        update_fields=["encoder", "vector", "updated_at"],
+    )
+
+
+def entry_vectors_rebuild(*, everything: bool = False) -> int:
+    """Embed the entries whose vector is missing or made by another encoder (`everything`: all of them),
+    after the encoder was changed or entries were loaded in bulk; returns how many were embedded."""
+    entries = SearchEntry.objects.order_by("pk")
+    if not everything:
+        entries = entries.exclude(vector__encoder=get_encoder().name)
+    done = last = 0
+    while chunk := list(entries.filter(pk__gt=last)[:_CHUNK]):
+        with transaction.atomic():
+            entry_vectors_write(entries=chunk)
+        done += len(chunk)
+        last = chunk[-1].pk
+    return done
 
 
 def vocabulary_add(*, texts: Iterable[str]) -> int:
