@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from django.utils import timezone
@@ -28,6 +28,16 @@ pytestmark = pytest.mark.django_db
 WEEKDAYS = {day: [["09:00", "17:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
 # Tuesday 24 November 2026, 10:00 in Berlin.
 TUESDAY_10 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+
+
+def _tuesday_10_next_november() -> datetime:
+    """10:00 in Berlin (winter time: 09:00 UTC) on the first Tuesday of next year's November.
+
+    A conversation received then has its due times still ahead, and only those move when the settings
+    change (a target already missed stays missed): a fixed date stops working once it has passed.
+    """
+    first = date(timezone.now().year + 1, 11, 1)
+    return datetime.combine(first + timedelta(days=(1 - first.weekday()) % 7), time(9, 0), tzinfo=UTC)
 
 
 @pytest.fixture
@@ -184,16 +194,18 @@ def test_calendar_and_holiday_changes_move_the_conversations_measured_in_it(
         first_response_minutes=8 * 60,
         calendar=office,
     )
-    conversation = receive(email="d@example.com", channel=email_channel, received_at=TUESDAY_10).conversation
+    tuesday = _tuesday_10_next_november()
+    wednesday = tuesday + timedelta(days=1)
+    conversation = receive(email="d@example.com", channel=email_channel, received_at=tuesday).conversation
     conversation.refresh_from_db()
     # Eight office hours from Tuesday 10:00 Berlin: Wednesday 10:00.
-    assert conversation.first_response_due_at == datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+    assert conversation.first_response_due_at == wednesday
 
-    holiday = saved(holiday_add, actor=manager, calendar=office, day=date(2026, 11, 25), name="Company day")
+    holiday = saved(holiday_add, actor=manager, calendar=office, day=wednesday.date(), name="Company day")
     conversation.refresh_from_db()
-    assert conversation.first_response_due_at == datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+    assert conversation.first_response_due_at == wednesday + timedelta(days=1)
     with pytest.raises(Conflict):
-        holiday_add(actor=manager, calendar=office, day=date(2026, 11, 25))
+        holiday_add(actor=manager, calendar=office, day=wednesday.date())
 
     saved(holiday_remove, actor=manager, holiday=holiday)
     saved(
@@ -206,7 +218,7 @@ def test_calendar_and_holiday_changes_move_the_conversations_measured_in_it(
     )
     conversation.refresh_from_db()
     # Three hours left on Tuesday, five on Wednesday from 09:00: 14:00 Berlin.
-    assert conversation.first_response_due_at == datetime(2026, 11, 25, 13, 0, tzinfo=UTC)
+    assert conversation.first_response_due_at == wednesday + timedelta(hours=4)
     with pytest.raises(Conflict, match="E-mail"):
         business_calendar_delete(actor=manager, calendar=office)
 
