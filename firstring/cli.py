@@ -191,10 +191,15 @@ def cmd_listen(args: argparse.Namespace) -> int:
 def cmd_sip(args: argparse.Namespace) -> int:
     _django()
     from firstring.voice.phone.sip.endpoint import run_endpoint
+    from firstring.voice.phone.sip.message import SipParseError
 
-    run_endpoint(
-        host=args.host, port=args.port, media_host=args.media_host, allow=args.allow, seconds=args.seconds
-    )
+    try:
+        run_endpoint(
+            host=args.host, port=args.port, media_host=args.media_host, allow=args.allow, seconds=args.seconds
+        )
+    except SipParseError as error:  # a setting that names no SIP URI (FIRSTRING_SIP_TRUNK)
+        print(error, file=sys.stderr)
+        return 2
     return 0
 
 

@@ -293,6 +293,9 @@ FIRSTRING_EMERGING_MIN_SIZE = env_int("FIRSTRING_EMERGING_MIN_SIZE", 3)
 # (the phone page asks for its own target).
 FIRSTRING_CALL_TARGET_SECONDS = env_int("FIRSTRING_CALL_TARGET_SECONDS", 20)
 FIRSTRING_DEFAULT_PHONE_REGION = env_str("FIRSTRING_DEFAULT_PHONE_REGION", "US")
+# Where the SIP endpoint sends outbound calls (callbacks), e.g. sip:trunk.example.net:5060; read by the
+# endpoint and by the web and worker processes, where an accepted callback is refused without it.
+FIRSTRING_SIP_TRUNK = env_str("FIRSTRING_SIP_TRUNK", "")
 # Routing: how long an offer rings, and after how many seconds of waiting a task relaxes its needs
 # (any skill level, then anyone on the team, then anyone), so that a customer always reaches a human.
 FIRSTRING_ROUTING_OFFER_SECONDS = env_int("FIRSTRING_ROUTING_OFFER_SECONDS", 30)

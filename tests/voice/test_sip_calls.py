@@ -1,6 +1,7 @@
 """Calls through the self-hosted SIP endpoint, driven by sipp on loopback: the endpoint runs in a thread
-of the test process on the test database, sipp plays the caller (`caller_keys.xml`) and the agent's
-phone (`sipp -sn uas`). Nothing of ours is mocked."""
+of the test process on the test database, sipp plays the caller (`caller_keys.xml`), the agent's
+phone (`sipp -sn uas`) and the trunk a callback dials out through (`trunk_customer.xml`). Nothing of
+ours is mocked."""
 
 from __future__ import annotations
 
@@ -24,7 +25,14 @@ from firstring.routing.services import offer_accept, presence_set, route_waiting
 from firstring.surveys.models import SurveyAnswer, SurveyRequest
 from firstring.voice.models import AgentLine, Call
 from firstring.voice.phone.sip.endpoint import Endpoint
-from firstring.voice.services import phone_menu_set
+from firstring.voice.selectors import call_metrics
+from firstring.voice.services import (
+    call_bridge,
+    call_callback_request,
+    call_incoming,
+    call_queue_for_agent,
+    phone_menu_set,
+)
 from tests.voice.conftest import MENU
 from tests.voice.sip_peers import (
     SCENARIOS,
@@ -338,3 +346,111 @@ def test_a_voicemail_left_over_sip_gets_its_words(
     heard = set(call.transcript.split())
     assert {"refund", "order"} <= heard, call.transcript
     assert voicemail.text == f"Voicemail: {call.transcript}"
+
+
+# Callbacks: * in the queue, then the agent's SIP phone rings, then the customer through the trunk.
+
+
+@pytest.fixture
+def trunk_port(settings: Any) -> int:
+    """A trunk on loopback for outbound calls: a sipp playing the customer listens there, or nobody."""
+    port = free_udp_port()
+    settings.FIRSTRING_SIP_TRUNK = f"sip:127.0.0.1:{port}"
+    return port
+
+
+@pytest.fixture
+def trunk_endpoint(trunk_port: int, sip_phone: Channel) -> Iterator[Endpoint]:
+    require_sipp()
+    with sip_endpoint() as running:
+        yield running
+
+
+def called_back(endpoint: Endpoint, cwd: Path, agent: User) -> Call:
+    """A caller presses 0 (a person), waits, presses * and is hung up on; then `agent` accepts the task."""
+    host, port = endpoint.server.address
+    customer = sipp(
+        require_sipp(),
+        f"{host}:{port}",
+        "-sf", str(SCENARIOS / "caller_callback.xml"),
+        "-s", NUMBER,
+        "-key", "digit", "0",
+        "-d", "2000",
+        "-m", "1",
+        cwd=cwd,
+    )  # fmt: skip
+    finished(customer, cwd)  # it got our BYE after the confirmation
+    call = Call.objects.get()
+    assert call.status == Call.Status.CALLBACK and call.callback_requested_at is not None
+    task = RoutingTask.objects.get(pk=call.routing_task_id)
+    assert task.status == RoutingTask.Status.WAITING  # its place is kept
+    presence_set(user=agent, presence="available")
+    route_waiting()
+    task.refresh_from_db()
+    assert task.offered_to_id == agent.pk
+    offer_accept(task=task, agent=agent)
+    return call
+
+
+def test_a_caller_who_presses_star_is_called_back_agent_first_then_through_the_trunk(
+    trunk_endpoint: Endpoint, trunk_port: int, agent: User, tmp_path: Path
+) -> None:
+    agent_port = free_udp_port()
+    AgentLine.objects.create(user=agent, sip_uri=f"sip:ann@127.0.0.1:{agent_port}")
+    scenario = str(SCENARIOS / "agent_hangs_up.xml")
+    phone = sipp(require_sipp(), "-sf", scenario, "-d", "3000", "-m", "1", cwd=tmp_path, port=agent_port)
+    trunk = sipp(
+        require_sipp(), "-sf", str(SCENARIOS / "trunk_customer.xml"), "-m", "1", cwd=tmp_path, port=trunk_port
+    )
+    call = called_back(trunk_endpoint, tmp_path, agent)
+
+    finished(phone, tmp_path)  # the agent answered, talked and hung up
+    finished(trunk, tmp_path)  # the customer was called with their number, answered, and got our BYE
+    call = until(lambda: Call.objects.filter(pk=call.pk, status=Call.Status.ENDED).first())
+    assert call.outcome == Call.Outcome.COMPLETED and call.agent == agent
+    assert kinds(call) == [
+        "incoming", "menu_input", "menu_input", "queued", "callback", "offered", "transferred",
+        "transferred", "answered", "ended", "completed",
+    ]  # fmt: skip
+    to_agent, to_caller = (event.data for event in call.events.filter(kind="transferred").order_by("pk"))
+    assert to_agent["callback"] is True and to_agent["agent"] == agent.pk
+    assert to_caller == {"to": "caller", "number": "+14155550123"}
+    answered = call.events.get(kind="answered")
+    assert answered.data["leg"] and answered.data["leg"] != to_agent["leg"]  # the customer's leg
+    assert call.talk_seconds >= 1
+    assert call_metrics().callbacks_kept == 1.0
+    assert not trunk_endpoint.callbacks and not trunk_endpoint.calls
+
+
+def test_a_customer_who_does_not_answer_the_callback_leaves_it_not_kept(
+    trunk_endpoint: Endpoint, agent: User, tmp_path: Path
+) -> None:
+    agent_port = free_udp_port()
+    AgentLine.objects.create(user=agent, sip_uri=f"sip:ann@127.0.0.1:{agent_port}")
+    phone = sipp(require_sipp(), "-sn", "uas", "-m", "1", cwd=tmp_path, port=agent_port)
+    call = called_back(trunk_endpoint, tmp_path, agent)  # nobody answers at the trunk
+
+    finished(phone, tmp_path)  # the agent's leg was hung up by our BYE
+    call = until(lambda: Call.objects.filter(pk=call.pk, status=Call.Status.ENDED).first(), seconds=20)
+    assert call.outcome == Call.Outcome.FAILED
+    assert call.end_reason == "callback: no answer within 5 s"
+    assert kinds(call)[-3:] == ["transferred", "transferred", "ended"]
+    assert call_metrics().callbacks_kept == 0.0
+    until(lambda: not trunk_endpoint.callbacks and not trunk_endpoint.calls)
+
+
+def test_without_a_trunk_the_sip_gateway_refuses_a_callback_with_the_reason(
+    sip_phone: Channel, agent: User
+) -> None:
+    call, _ = call_incoming(
+        channel=sip_phone, provider="sip", external_id="sip:x1", caller="+14155550123", called=NUMBER
+    )
+    call = call_callback_request(call=call_queue_for_agent(call=call))
+    assert call.status == Call.Status.CALLBACK
+    AgentLine.objects.create(user=agent, sip_uri="sip:ann@127.0.0.1:5999")
+    call = call_bridge(call=call, agent=agent)
+    requeued = call.events.get(kind="queued", data__again=True)
+    assert requeued.data["reason"] == (
+        "callbacks over the SIP endpoint need a trunk for outbound calls (FIRSTRING_SIP_TRUNK)"
+    )
+    assert call.status == Call.Status.CALLBACK and call.agent is None

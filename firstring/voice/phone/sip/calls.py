@@ -50,6 +50,9 @@ HOLD_MESSAGE = "Please hold, the next available person will take your call."
 SORRY_NOBODY = "Sorry, please hold on for the next person."
 GOODBYE = "Thank you for calling. Goodbye."
 NOBODY_CAN = "Nobody can take your call right now. Please leave a message after the tone."
+CALLBACK_KEY = "*"
+CALLBACK_OFFER = "To be called back without losing your place in line, press star."
+CALLBACK_TAKEN = "We will call you back when it is your turn. Goodbye."
 VOICEMAIL_MAX_SECONDS = 120.0  # as long as the Twilio adapter records
 
 
@@ -126,23 +129,14 @@ class InboundCall:
         leg = next((leg for known, leg in legs if known is dialog), None)
         if leg is None:
             return response(request, 481)
-        try:
-            media = parse_offer(request.body) if request.body else None
-        except SipParseError as error:
-            logger.info("re-INVITE in call %s refused: %s", self.label, error)
-            return response(request, 488)
-        if media is not None:
-            leg.remote = (media.host, media.port)
-        answer = response(request, 200, to_tag=dialog.local_tag)
-        answer.headers.append(("Content-Type", "application/sdp"))
-        answer.body = describe(
-            host=self.endpoint.media_host, port=leg.port, session=int(time.time()), event_pt=leg.event_pt
-        )
-        return answer
+        return reoffer(self.endpoint, dialog, leg, request, f"call {self.label}")
 
     def pressed(self, key: str) -> None:
         if self.staff:
             return  # talking to a person: keys are theirs, not the menu's
+        if key == CALLBACK_KEY and self.accepted is not None and self._can_be_called_back():
+            self.endpoint.server.spawn(self._call_me_back())
+            return
         if self.speaking is not None and not self.speaking.done():
             self.speaking.cancel()  # a key over a prompt answers it
         if not self.keys.full():
@@ -482,11 +476,34 @@ class InboundCall:
             self.call = await self.endpoint.db.run(lambda: Call.objects.get(pk=self.call.pk))
 
     async def _hold(self) -> None:
-        """What a waiting caller hears: please hold, then their position and expected wait, now and then."""
+        """What a waiting caller hears: please hold, then their position and expected wait (and the offer
+        of a callback), now and then."""
         await self.say([HOLD_MESSAGE])
         while True:
-            await self.say([await self.endpoint.db.run(_position_text, self.call)])
+            position = await self.endpoint.db.run(_position_text, self.call)
+            await self.say([position, CALLBACK_OFFER] if self._can_be_called_back() else [position])
             await asyncio.sleep(POSITION_EVERY_SECONDS)
+
+    def _can_be_called_back(self) -> bool:
+        """A callback needs the trunk to dial out through, and a number to dial."""
+        return bool(self.endpoint.trunk) and str(self.call.caller).startswith("+")
+
+    async def _call_me_back(self) -> None:
+        """* in the queue: the call becomes a callback keeping its task's place (`call_callback_request`,
+        as on Twilio); the caller hears so and we hang up. An agent who accepted meanwhile wins."""
+        from firstring.voice.models import Call
+        from firstring.voice.services import call_callback_request
+
+        self.call = await self.endpoint.db.run(call_callback_request, call=self.call)
+        if self.call.status != Call.Status.CALLBACK or self.over:
+            return
+        self.endpoint.waiting.pop(self.external_id, None)
+        logger.info("call %s: the caller asked to be called back", self.label)
+        if self.flow is not None:
+            self.flow.cancel()  # the hold announcements stop before the confirmation starts
+            await asyncio.gather(self.flow, return_exceptions=True)
+        await self.say([CALLBACK_TAKEN])
+        await self.hang_up()
 
     async def _bridge(self, agent_id: int) -> None:
         """INVITE the agent's SIP URI with a leg of our own, and relay the audio once they answer."""
@@ -551,66 +568,103 @@ class InboundCall:
         return Staff(role=role, user_id=user_id, dialog=dialog, leg=leg)
 
     async def _ring(self, target: str, leg: RtpLeg) -> Dialog | str:
-        """INVITE `target` offering `leg`; the dialog once answered (the leg then knows the peer's
-        media), else why not."""
-        try:
-            uri = parse_uri(target)
-            peer = await self.endpoint.resolve(uri.host, uri.port or 5060)
-        except (SipParseError, OSError) as error:
-            return f"the SIP address {target[:80]} is unusable: {error}"
-        server = self.endpoint.server
-        call_id = f"{token()}@firstring"
-        host, port = server.address
-        caller = self.call.caller if str(self.call.caller).startswith("+") else "firstring"
-        invite = Message(method="INVITE", uri=target)
-        invite.headers += [
-            ("Via", f"SIP/2.0/UDP {host}:{port};branch=z9hG4bK{token()};rport"),
-            ("Max-Forwards", "70"),
-            ("From", f"<sip:{caller}@{host}>;tag={token()}"),
-            ("To", f"<{target}>"),
-            ("Call-ID", call_id),
-            ("CSeq", "1 INVITE"),
-            ("Contact", server.contact),
-            ("Subject", f"Firstring call {self.call.pk}"),
-            ("Content-Type", "application/sdp"),
-        ]
-        invite.body = describe(
-            host=self.endpoint.media_host, port=leg.port, session=int(time.time()), event_pt=DEFAULT_EVENT_PT
+        return await ring(
+            self.endpoint,
+            target,
+            leg,
+            caller=self.call.caller,
+            subject=f"Firstring call {self.call.pk}",
+            ring_seconds=self.number.ring_seconds,
         )
-        answer_task = asyncio.ensure_future(server.request(invite, peer))
-        try:
-            answer = await asyncio.wait_for(asyncio.shield(answer_task), self.number.ring_seconds)
+
+
+async def ring(
+    endpoint: Endpoint,
+    target: str,
+    leg: RtpLeg,
+    *,
+    caller: str,
+    subject: str,
+    ring_seconds: int,
+    call_id: str = "",
+) -> Dialog | str:
+    """INVITE `target` offering `leg`, as `caller` (an E.164 number, else "firstring"); the dialog once
+    answered within `ring_seconds` (the leg then knows the peer's media), else why not."""
+    try:
+        uri = parse_uri(target)
+        peer = await endpoint.resolve(uri.host, uri.port or 5060)
+    except (SipParseError, OSError) as error:
+        return f"the SIP address {target[:80]} is unusable: {error}"
+    server = endpoint.server
+    call_id = call_id or f"{token()}@firstring"
+    host, port = server.address
+    caller = caller if caller.startswith("+") else "firstring"
+    invite = Message(method="INVITE", uri=target)
+    invite.headers += [
+        ("Via", f"SIP/2.0/UDP {host}:{port};branch=z9hG4bK{token()};rport"),
+        ("Max-Forwards", "70"),
+        ("From", f"<sip:{caller}@{host}>;tag={token()}"),
+        ("To", f"<{target}>"),
+        ("Call-ID", call_id),
+        ("CSeq", "1 INVITE"),
+        ("Contact", server.contact),
+        ("Subject", subject),
+        ("Content-Type", "application/sdp"),
+    ]
+    invite.body = describe(
+        host=endpoint.media_host, port=leg.port, session=int(time.time()), event_pt=DEFAULT_EVENT_PT
+    )
+    answer_task = asyncio.ensure_future(server.request(invite, peer))
+    try:
+        answer = await asyncio.wait_for(asyncio.shield(answer_task), ring_seconds)
+    except TimeoutError:
+        server.send(_cancel_for(invite), peer)
+        try:  # a phone that rang answers the CANCEL with 487 at once; a dead one never answers
+            answer = await asyncio.wait_for(answer_task, CANCEL_GRACE_SECONDS)
         except TimeoutError:
-            server.send(_cancel_for(invite), peer)
-            try:  # a phone that rang answers the CANCEL with 487 at once; a dead one never answers
-                answer = await asyncio.wait_for(answer_task, CANCEL_GRACE_SECONDS)
-            except TimeoutError:
-                answer = None
-            if answer is None or answer.status >= 300:
-                if answer is not None:
-                    server.send(_ack_failure(invite, answer), peer)
-                return f"no answer within {self.number.ring_seconds} s"
-        except asyncio.CancelledError:
-            # The caller hung up while the phone rang: stop it ringing (or hang up if it answered).
-            server.send(_cancel_for(invite), peer)
-            server.spawn(_abandoned_ring(server, invite, answer_task, peer))
-            raise
-        if answer is None:
-            return "the line did not answer"
-        if answer.status >= 300:
-            server.send(_ack_failure(invite, answer), peer)
-            return f"the line said {answer.status} {answer.reason}"
-        dialog = _uac_dialog(invite, answer, peer)
-        server.ack(dialog, 1)
-        try:
-            media = parse_offer(answer.body)
-        except SipParseError as error:
-            server.spawn(server.bye(dialog))
-            return f"the answer has no usable audio: {error}"
-        server.dialogs[(dialog.call_id, dialog.local_tag)] = dialog
+            answer = None
+        if answer is None or answer.status >= 300:
+            if answer is not None:
+                server.send(_ack_failure(invite, answer), peer)
+            return f"no answer within {ring_seconds} s"
+    except asyncio.CancelledError:
+        # The call ended while the phone rang: stop it ringing (or hang up if it answered).
+        server.send(_cancel_for(invite), peer)
+        server.spawn(_abandoned_ring(server, invite, answer_task, peer))
+        raise
+    if answer is None:
+        return "the line did not answer"
+    if answer.status >= 300:
+        server.send(_ack_failure(invite, answer), peer)
+        return f"the line said {answer.status} {answer.reason}"
+    dialog = _uac_dialog(invite, answer, peer)
+    server.ack(dialog, 1)
+    try:
+        media = parse_offer(answer.body)
+    except SipParseError as error:
+        server.spawn(server.bye(dialog))
+        return f"the answer has no usable audio: {error}"
+    server.dialogs[(dialog.call_id, dialog.local_tag)] = dialog
+    leg.remote = (media.host, media.port)
+    leg.event_pt = media.event_pt
+    return dialog
+
+
+def reoffer(endpoint: Endpoint, dialog: Dialog, leg: RtpLeg, request: Message, label: str) -> Message:
+    """Answer a re-INVITE on one of a call's legs: its media may have moved; ours stays where it is."""
+    try:
+        media = parse_offer(request.body) if request.body else None
+    except SipParseError as error:
+        logger.info("re-INVITE in %s refused: %s", label, error)
+        return response(request, 488)
+    if media is not None:
         leg.remote = (media.host, media.port)
-        leg.event_pt = media.event_pt
-        return dialog
+    answer = response(request, 200, to_tag=dialog.local_tag)
+    answer.headers.append(("Content-Type", "application/sdp"))
+    answer.body = describe(
+        host=endpoint.media_host, port=leg.port, session=int(time.time()), event_pt=leg.event_pt
+    )
+    return answer
 
 
 def _uac_dialog(invite: Message, answer: Message, peer: Address) -> Dialog:

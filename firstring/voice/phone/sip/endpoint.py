@@ -2,7 +2,8 @@
 
 `firstring sip` runs `run_endpoint`. Numbers and their menus are read into memory (refreshed every
 DIRECTORY_SECONDS) so an INVITE is answered without waiting on the database; waiting callers whose offer
-an agent accepted, and talking calls escalated to a manager, are found by a poll (WATCH_SECONDS).
+an agent accepted, callbacks an agent accepted, and talking calls escalated to a manager, are found by a
+poll (WATCH_SECONDS).
 """
 
 from __future__ import annotations
@@ -19,11 +20,20 @@ from dataclasses import dataclass
 from ipaddress import IPv4Network, IPv6Network
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.db import close_old_connections, connection
 
 from firstring.voice.menu import menu_prompt, menu_start
 from firstring.voice.phone.sip import PROVIDER
-from firstring.voice.phone.sip.calls import GOODBYE, HOLD_MESSAGE, NOBODY_CAN, InboundCall
+from firstring.voice.phone.sip.callbacks import CALLING, Callback
+from firstring.voice.phone.sip.calls import (
+    CALLBACK_OFFER,
+    CALLBACK_TAKEN,
+    GOODBYE,
+    HOLD_MESSAGE,
+    NOBODY_CAN,
+    InboundCall,
+)
 from firstring.voice.phone.sip.message import Message, SipParseError, parse_uri, response
 from firstring.voice.phone.sip.prompts import Prompts
 from firstring.voice.phone.sip.sdp import parse_offer
@@ -87,9 +97,16 @@ def menu_texts(menu: dict[str, Any]) -> list[tuple[str, str]]:
         ]
         texts += [
             (text, language)
-            for text in (HOLD_MESSAGE, NOBODY_CAN, GOODBYE, "Sorry, I did not hear anything.")
+            for text in (
+                HOLD_MESSAGE,
+                NOBODY_CAN,
+                GOODBYE,
+                "Sorry, I did not hear anything.",
+                CALLBACK_OFFER,
+                CALLBACK_TAKEN,
+            )
         ]
-    return texts
+    return [*texts, (CALLING, "")]  # what the agent hears when a callback rings the customer
 
 
 class Database:
@@ -132,10 +149,19 @@ class Endpoint:
         self.prompts = Prompts()
         self.recognizer = Recognizer()  # its own processes: decoding never holds up the loop or the database
         self.numbers: dict[str, Number] = {}
-        self.calls: dict[tuple[str, str], InboundCall] = {}  # dialog key (caller's or agent's leg) → call
+        # Outbound calls (callbacks) go through the trunk; without one, callers are not offered them.
+        self.trunk = settings.FIRSTRING_SIP_TRUNK
+        if self.trunk:
+            try:
+                parse_uri(self.trunk)
+            except SipParseError as error:
+                raise SipParseError(f"FIRSTRING_SIP_TRUNK: {error}") from None
+        self.calls: dict[tuple[str, str], InboundCall | Callback] = {}  # dialog key (any leg of ours) → call
         self.by_invite: dict[str, InboundCall] = {}  # the INVITE's branch → call, until it is answered
         self.waiting: dict[str, InboundCall] = {}  # external id → a call in the queue
         self.talking: dict[str, InboundCall] = {}  # external id → a call bridged to an agent
+        self.callbacks: dict[str, Callback] = {}  # external id → a callback being rung or talked
+        self.rung_back: set[str] = set()  # the agent legs (Call-IDs) of callbacks dialled already
 
     async def start(self, port: int) -> None:
         loop = asyncio.get_running_loop()
@@ -148,6 +174,12 @@ class Endpoint:
         self.server.spawn(self._watch_forever())
         if not self.server.allow:
             logger.warning("SIP is taken from any address; name the trunks and PBXs with --allow")
+        if self.trunk:
+            logger.info("outbound calls (callbacks) go through the trunk %s", self.trunk)
+        else:
+            logger.info(
+                "no trunk for outbound calls (FIRSTRING_SIP_TRUNK): callers are not offered callbacks"
+            )
         logger.info(
             "SIP endpoint on udp %s:%s answering %s; spoken keywords %s",
             *self.server.address,
@@ -181,15 +213,34 @@ class Endpoint:
 
     async def _watch_forever(self) -> None:
         """The router's and the escalations' news, read from the database: waiting callers whose offer
-        an agent accepted (status connecting) are bridged; talking calls escalated to a manager (an
+        an agent accepted (status connecting) are bridged; callbacks an agent accepted (connecting, with
+        the TRANSFERRED event naming the agent's leg) are rung; talking calls escalated to a manager (an
         ESCALATED event naming them) ring the manager in."""
         from firstring.voice.models import Call, CallEvent
 
         def accepted(ids: list[str]) -> list[tuple[str, int]]:
             rows = Call.objects.filter(
-                provider=PROVIDER, external_id__in=ids, status=Call.Status.CONNECTING, agent__isnull=False
+                provider=PROVIDER,
+                external_id__in=ids,
+                status=Call.Status.CONNECTING,
+                agent__isnull=False,
+                callback_requested_at__isnull=True,
             ).values_list("external_id", "agent_id")
             return [(external_id, agent_id) for external_id, agent_id in rows]
+
+        def called_back() -> dict[str, tuple[int, str]]:
+            """External id → (call, the agent leg's Call-ID) of each accepted callback (its latest try)."""
+            rows = (
+                CallEvent.objects.filter(
+                    kind=CallEvent.Kind.TRANSFERRED,
+                    data__callback=True,
+                    call__provider=PROVIDER,
+                    call__status=Call.Status.CONNECTING,
+                )
+                .order_by("pk")
+                .values_list("call__external_id", "call_id", "data")
+            )
+            return {external_id: (call_pk, str(data.get("leg", ""))) for external_id, call_pk, data in rows}
 
         def escalated(ids: list[str]) -> list[tuple[str, int, Any]]:
             rows = CallEvent.objects.filter(
@@ -205,6 +256,15 @@ class Endpoint:
                         call = self.waiting.pop(external_id, None)
                         if call is not None:
                             call.agent_accepted(agent_id)
+                if self.trunk:
+                    for external_id, (call_pk, leg) in (await self.db.run(called_back)).items():
+                        if external_id not in self.callbacks and leg not in self.rung_back:
+                            self.rung_back.add(leg)
+                            callback = Callback(
+                                self, call_pk=call_pk, external_id=external_id, agent_call_id=leg
+                            )
+                            self.callbacks[external_id] = callback
+                            callback.start()
                 if self.talking:
                     for external_id, event_id, data in await self.db.run(escalated, list(self.talking)):
                         call = self.talking.get(external_id)
