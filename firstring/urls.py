@@ -34,3 +34,4 @@ if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
 handler400 = "firstring.web.errors.bad_request"
+handler500 = "firstring.web.errors.server_error"

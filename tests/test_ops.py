@@ -53,8 +53,8 @@ def test_healthz_is_degraded_without_a_recent_worker():
     assert body["worker"]["ok"] is False and body["worker"]["last_seen"] is not None
 
 
-def test_healthz_answers_503_with_a_clear_body_when_the_database_is_down(tmp_path):
-    """A real server whose PostgreSQL is unreachable (nothing listens on the port)."""
+def test_a_server_whose_database_is_down_answers_503_not_500(tmp_path):
+    """A real server whose PostgreSQL is unreachable (nothing listens on the port): /healthz says why."""
     port = free_port()
     env = {
         **os.environ,
@@ -84,6 +84,19 @@ def test_healthz_answers_503_with_a_clear_body_when_the_database_is_down(tmp_pat
         assert body["database"]["ok"] is False
         assert "connect" in body["database"]["error"].lower()
         assert body["worker"] == {"ok": False, "error": "database unavailable"}
+
+        # Every other request is answered 503 with Retry-After too, never Django's 500: a Twilio
+        # webhook (Twilio then uses the number's fallback URL), the API (JSON) and a page.
+        base = f"http://127.0.0.1:{port}"
+        webhook = httpx.post(
+            f"{base}/channels/phone/twilio/main/incoming", data={"CallSid": "CA1"}, timeout=15
+        )
+        api = httpx.get(f"{base}/api/v1/me", headers={"Authorization": "Bearer fr_unknown"}, timeout=15)
+        page = httpx.get(f"{base}/help/", timeout=15)  # a help center, looked up by its prefix
+        for answer in (webhook, api, page):
+            assert (answer.status_code, answer.headers.get("Retry-After")) == (503, "5"), answer.text
+        assert api.json() == {"detail": "the database is busy; try again"}
+        assert "busy" in page.text
     finally:
         server.terminate()
         server.wait(20)

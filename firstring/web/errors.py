@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -11,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
+from firstring.lib.database import database_busy
 from firstring.lib.errors import DomainError, NotFound
 
 View = Callable[..., HttpResponse]
@@ -68,3 +70,26 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "bad request"}, status=400)
     return HttpResponse("<!doctype html><title>Bad request</title><h1>Bad request (400)</h1>", status=400)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """Django's 500, or a 503 with Retry-After when the database is overloaded (locked, out of
+    connections): a load balancer, Twilio (the number's fallback URL) and API clients then try again.
+
+    Runs while the exception is handled, perhaps because the database failed: no query, no template
+    context.
+    """
+    if database_busy(sys.exc_info()[1]):
+        status, text = 503, "the database is busy; try again"
+    else:
+        status, text = 500, "server error"
+    if request.path.startswith("/api/"):
+        response: HttpResponse = JsonResponse({"detail": text}, status=status)
+    else:
+        response = HttpResponse(
+            f"<!doctype html><title>{text.capitalize()}</title><h1>{text.capitalize()} ({status})</h1>",
+            status=status,
+        )
+    if status == 503:
+        response["Retry-After"] = "5"
+    return response

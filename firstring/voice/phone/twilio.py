@@ -38,7 +38,6 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
@@ -197,11 +196,6 @@ def _signed(view: View) -> Callable[[HttpRequest, str], HttpResponse]:
         except DomainError as error:
             logger.warning("Twilio voice webhook for %s refused: %s", slug, error)
             return _error(error.status_code, str(error))
-        except OperationalError:
-            # The database is overloaded (locked, out of connections): nothing was stored; Twilio turns
-            # to the number's fallback URL. Answered, not a 500 page.
-            logger.exception("Twilio voice webhook for %s: the database is busy", slug)
-            return _error(503, "the database is busy; try again")
 
     return wrapped
 
