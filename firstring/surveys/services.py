@@ -74,7 +74,7 @@ def survey_request_csat(*, conversation_id: int) -> SurveyRequest | None:
     """
     with transaction.atomic():
         conversation = (
-            Conversation.objects.select_for_update()
+            Conversation.objects.select_for_update(of=("self",))  # not the channel all of its share
             .select_related("channel")
             .filter(pk=conversation_id)
             .first()
@@ -356,7 +356,9 @@ def _answer(
     comment = clean_comment(comment)
     now = timezone.now()
     with transaction.atomic():
-        request = SurveyRequest.objects.select_for_update().select_related("channel").get(pk=request.pk)
+        request = (
+            SurveyRequest.objects.select_for_update(of=("self",)).select_related("channel").get(pk=request.pk)
+        )
         if request.status == SurveyRequest.Status.ANSWERED:
             raise Conflict("this survey has been answered already: thank you")
         if request.expires_at <= now:

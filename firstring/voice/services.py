@@ -55,7 +55,12 @@ def _event(call: Call, kind: str, at: datetime, **data: Any) -> None:
 
 
 def _locked(call: Call) -> Call:
-    return Call.objects.select_for_update().select_related("conversation", "channel").get(pk=call.pk)
+    # The call's row only: without `of`, PostgreSQL would lock the joined conversation and the number's
+    # channel row too, which every call of the number shares; concurrent calls then queued behind one
+    # another and deadlocked with the inserts that take a key-share lock on that row.
+    return (
+        Call.objects.select_for_update(of=("self",)).select_related("conversation", "channel").get(pk=call.pk)
+    )
 
 
 def phone_menu_set(*, channel: Channel, definition: object) -> PhoneMenu:
