@@ -192,3 +192,21 @@ def test_customer_admin_finds_customers_by_identity(admin_client, receive):
         admin_client.get(reverse("admin:customers_identity_changelist"), {"kind__exact": "phone"}).status_code
         == 200
     )
+
+
+def test_an_overloaded_database_is_told_from_a_broken_query():
+    from django.db import OperationalError
+    from psycopg_pool import PoolTimeout
+
+    from firstring.lib.database import database_busy
+
+    waited = OperationalError("couldn't get a connection after 5.00 sec")
+    waited.__cause__ = PoolTimeout("couldn't get a connection after 5.00 sec")
+    assert database_busy(waited)
+    assert database_busy(OperationalError("database is locked"))
+    assert database_busy(OperationalError("deadlock detected\nDETAIL:  Process 1 waits for ShareLock"))
+    assert database_busy(OperationalError("FATAL:  sorry, too many clients already"))
+    # A bug, not load: SQLite names a missing table in an OperationalError too.
+    assert not database_busy(OperationalError("no such table: voice_call"))
+    assert not database_busy(ValueError("connection refused"))
+    assert not database_busy(None)

@@ -21,12 +21,13 @@ def database_busy(error: BaseException | None) -> bool:
     """Whether `error` says the database is overloaded rather than that a query is wrong.
 
     Locked (SQLite past its busy timeout), out of connections (the pool's wait timed out, the server's
-    limit reached) or unreachable: worth a 503 and a retry. SQLite reports a missing table as an
-    OperationalError too, which stays a 500.
+    limit reached), unreachable, or a deadlock PostgreSQL broke by cancelling this transaction: worth a
+    503 and a retry. SQLite reports a missing table as an OperationalError too, which stays a 500.
     """
     if not isinstance(error, OperationalError):
         return False
     if type(error.__cause__).__name__ == "PoolTimeout":
         return True
     text = str(error).lower()
-    return any(sign in text for sign in ("database is locked", "too many clients", "connection"))
+    signs = ("database is locked", "too many clients", "connection", "deadlock detected")
+    return any(sign in text for sign in signs)
