@@ -8,12 +8,13 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Path, Query, Router, Schema
 
+from firstring.accounts.access import require_manager
 from firstring.accounts.models import User
 from firstring.api.auth import current_user
 from firstring.api.paging import page
 from firstring.api.schemas import MAX_ID, BodyIn, CheckedIn, Cursor, Id, Limit, check_future, errors
 from firstring.lib.cursor import SortKey
-from firstring.lib.errors import Forbidden, InvalidInput, NotFound
+from firstring.lib.errors import InvalidInput, NotFound
 from firstring.listening import selectors, services
 from firstring.listening.models import Alert, Mention, Monitor
 
@@ -24,10 +25,7 @@ MENTION_ORDER = [SortKey("posted_at", descending=True), SortKey("id", descending
 
 
 def _manager(request: HttpRequest) -> User:
-    user = current_user(request)
-    if not user.sees_everything:
-        raise Forbidden("only managers and admins change monitors")
-    return user
+    return require_manager(current_user(request), "only managers and admins change monitors")
 
 
 class MonitorOut(Schema):

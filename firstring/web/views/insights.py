@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET, require_POST
 
-from firstring.accounts.access import require_manager
+from firstring.accounts.access import require_manager, signed_in_user
 from firstring.accounts.models import Team, User
 from firstring.channels.models import Channel
 from firstring.community import selectors as community_selectors
@@ -64,10 +64,7 @@ class DashboardForm(forms.Form):
 
 
 def _manager(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    require_manager(user, "the dashboard is for managers")
-    return user
+    return require_manager(signed_in_user(request), "the dashboard is for managers")
 
 
 def _filters(request: HttpRequest) -> tuple[selectors.DashboardFilters, dict[str, Any]]:

@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from firstring.accounts.access import require_manager
+from firstring.accounts.access import require_manager, signed_in_user
 from firstring.accounts.models import User
 from firstring.lib.errors import NotFound
 from firstring.routing.models import RoutingRule
@@ -16,9 +16,7 @@ from firstring.web.forms import RoutingRuleForm, valid
 
 
 def _manager(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return require_manager(user, "only managers edit routing rules")
+    return require_manager(signed_in_user(request), "only managers edit routing rules")
 
 
 def _rule(rule_id: int) -> RoutingRule:

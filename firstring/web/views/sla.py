@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from firstring.accounts.access import require_manager
+from firstring.accounts.access import require_manager, signed_in_user
 from firstring.accounts.models import User
 from firstring.lib.errors import InvalidInput, NotFound
 from firstring.sla.models import PRIORITIES, BusinessCalendar, Holiday, SlaPolicy
@@ -38,9 +38,7 @@ from firstring.web.forms_sla import (
 
 
 def _manager(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return require_manager(user, REFUSAL)
+    return require_manager(signed_in_user(request), REFUSAL)
 
 
 def _policy(policy_id: int) -> SlaPolicy:
